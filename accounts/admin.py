@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import AuditLog, EducationArea, Organisation, User
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "code")
+    search_fields = ("name", "code")
+
+
+@admin.register(EducationArea)
+class EducationAreaAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation")
+    list_filter = ("organisation",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "display_name", "organisation", "role", "is_active")
+    list_filter = ("organisation", "role", "is_active", "is_superuser")
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        (
+            "Kandidaatbeheer",
+            {
+                "fields": (
+                    "organisation",
+                    "role",
+                    "surname_prefix",
+                    "valid_from",
+                    "valid_until",
+                    "must_change_password",
+                )
+            },
+        ),
+    )
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+        ("Kandidaatbeheer", {"fields": ("organisation", "role")}),
+    )
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("created", "organisation", "actor", "action", "target_repr", "ip_address")
+    list_filter = ("action", "organisation")
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

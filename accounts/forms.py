@@ -1,0 +1,42 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """Tells a candidate in plain Dutch why a correct password still does not let them in."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Gebruikersnaam of wachtwoord is onjuist. Let op: het wachtwoord is "
+            "hoofdlettergevoelig."
+        ),
+        "inactive": _(
+            "Je account is niet actief. Neem contact op met je docent of de beheerder van je "
+            "school."
+        ),
+        "expired": _(
+            "Je account was geldig tot en met %(date)s en is verlopen. Neem contact op met je "
+            "docent of de beheerder van je school."
+        ),
+        "not_yet_valid": _("Je account is pas geldig vanaf %(date)s."),
+    }
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active:
+            raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        problem = user.validity_problem()
+        if problem == "expired":
+            raise forms.ValidationError(
+                self.error_messages["expired"],
+                code="expired",
+                params={"date": date_format(user.valid_until, "j F Y")},
+            )
+        if problem == "not_yet_valid":
+            raise forms.ValidationError(
+                self.error_messages["not_yet_valid"],
+                code="not_yet_valid",
+                params={"date": date_format(user.valid_from, "j F Y")},
+            )

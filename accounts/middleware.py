@@ -1,0 +1,29 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+SESSION_STARTED_KEY = "kb_session_started"
+
+
+class SessionTimeoutMiddleware:
+    """Absolute session time-out. The idle time-out is the cookie age renewed on each request
+    (SESSION_SAVE_EVERY_REQUEST); this ends a session that is old, however busy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = int(time.time())
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+                logout(request)
+                messages.info(request, _("Je sessie is verlopen. Log opnieuw in."))
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import EducationArea, Organisation
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so 'Ümit' is found by 'umit' on every database."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class CandidateGroup(models.Model):
+    """A kandidaatgroep: the unit through which coordinators and supervisors see candidates."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="candidate_groups"
+    )
+    name = models.CharField(_("naam"), max_length=150)
+    education_area = models.ForeignKey(
+        EducationArea,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="groups",
+        verbose_name=_("opleidingsgebied"),
+    )
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="coordinated_groups",
+        verbose_name=_("toetscoördinatoren"),
+    )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="supervised_groups",
+        verbose_name=_("begeleiders"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kandidaatgroep")
+        verbose_name_plural = _("kandidaatgroepen")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_group_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Candidate(models.Model):
+    """The exam-specific part of a candidate's account; the person is the linked User."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="candidate",
+    )
+    # Repeated from the user so the per-college unique constraint and the visibility filter
+    # need no join; services keep it equal to user.organisation.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="candidates"
+    )
+    candidate_number = models.CharField(_("kandidaatnummer"), max_length=40)
+    birth_date = models.DateField(_("geboortedatum"), null=True, blank=True)
+    groups = models.ManyToManyField(
+        CandidateGroup, blank=True, related_name="members", verbose_name=_("kandidaatgroepen")
+    )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="direct_candidates",
+        verbose_name=_("direct gekoppelde begeleiders"),
+    )
+    # Accent- and case-folded names, number, username and e-mail: one indexed column makes
+    # "search ignoring accents" work the same on SQLite and PostgreSQL without extensions.
+    search_text = models.TextField(editable=False, default="")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kandidaat")
+        verbose_name_plural = _("kandidaten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "candidate_number"], name="unique_candidate_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.display_name} ({self.candidate_number})"
+
+    @staticmethod
+    def build_search_text(
+        *,
+        first_name: str,
+        surname_prefix: str,
+        last_name: str,
+        email: str,
+        username: str,
+        candidate_number: str,
+    ) -> str:
+        return fold(
+            " ".join([first_name, surname_prefix, last_name, email, username, candidate_number])
+        )
+
+    def refresh_search_text(self) -> None:
+        u = self.user
+        self.search_text = self.build_search_text(
+            first_name=u.first_name,
+            surname_prefix=u.surname_prefix,
+            last_name=u.last_name,
+            email=u.email,
+            username=u.username,
+            candidate_number=self.candidate_number,
+        )

@@ -1,0 +1,17 @@
+"""Test settings: the production module with KB_TESTING on (fast hasher, eager-safe)."""
+
+import os
+
+os.environ.setdefault("KB_TESTING", "1")
+
+from .settings import *  # noqa: E402,F403
+from .settings import BASE_DIR, DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: a real Celery worker in another process must see the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+
+EMAIL_BACKEND = os.environ.get(
+    "TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
+AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"

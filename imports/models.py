@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+
+def default_expiry():
+    return timezone.now() + timedelta(hours=settings.KB_UPLOAD_RETENTION_HOURS)
+
+
+class ImportBatch(models.Model):
+    """One run of the wizard, from upload to result. The UUID is its public id: wizard URLs
+    carry it, so two browser tabs hold two batches and never mix, and ids cannot be guessed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Concept")
+        QUEUED = "queued", _("In de wachtrij")
+        RUNNING = "running", _("Bezig")
+        DONE = "done", _("Voltooid")
+        FAILED = "failed", _("Mislukt")
+
+    class PasswordMode(models.TextChoices):
+        GENERATE = "generate", _("Genereer een willekeurig wachtwoord")
+        FILE = "file", _("Neem het wachtwoord uit het bestand")
+        KEEP = "keep", _("Behoud het wachtwoord van bestaande kandidaten")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_batches"
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    file_name = models.CharField(_("bestandsnaam"), max_length=255)
+    file_format = models.CharField(max_length=8)
+    header_row = models.PositiveIntegerField(default=1)  # 1-based, as the spreadsheet shows it
+    headers = models.JSONField(default=list)
+    # {"column index as str": "field name"}; unmapped columns are absent.
+    mapping = models.JSONField(default=dict)
+    # Everything chosen in the wizard after the mapping (see imports.options.ImportOptions).
+    options = models.JSONField(default=dict)
+    counts = models.JSONField(default=dict)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # Per-row outcome after the import: [{"row", "status", "candidate_id", ...}], no secrets.
+    results = models.JSONField(default=list, blank=True)
+    failure_reason = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Printable login slips (PDF) when a teacher hands out the credentials: Fernet-encrypted,
+    # removed with the upload after KB_UPLOAD_RETENTION_HOURS.
+    slips = models.BinaryField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(default=default_expiry, db_index=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+
+class ImportFile(models.Model):
+    """The uploaded bytes, kept in the database so a worker on another machine can read them
+    (no shared disk needed). Deleted after the import or after KB_UPLOAD_RETENTION_HOURS."""
+
+    batch = models.OneToOneField(
+        ImportBatch, on_delete=models.CASCADE, primary_key=True, related_name="upload"
+    )
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} ({self.size} bytes)"
+
+
+class RememberedMapping(models.Model):
+    """The last mapping a college used for a given set of headers."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    headers_key = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "headers_key"], name="unique_mapping_per_headers"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.headers_key[:12]}"
