@@ -269,6 +269,8 @@ KB_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("KB_IMPORT_MAX_UNCOMPRESSED_BYTES", 2
 KB_IMPORT_MAX_COLUMNS = env_int("KB_IMPORT_MAX_COLUMNS", 200)
 KB_IMPORT_MAX_CELL_CHARS = env_int("KB_IMPORT_MAX_CELL_CHARS", 1000)
 KB_UPLOAD_RETENTION_HOURS = env_int("KB_UPLOAD_RETENTION_HOURS", 24)
+# Absolute address of the site, used in mails ("Inloggen: …").
+KB_BASE_URL = os.environ.get("KB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Key for the short-lived encrypted credentials (Fernet); derived from SECRET_KEY if unset.
 KB_CREDENTIALS_KEY = os.environ.get("KB_CREDENTIALS_KEY", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,6 +10,8 @@ from candidates.models import Candidate, CandidateGroup
 
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory
 
+pytest_plugins = ["tests.services"]
+
 
 @dataclass
 class World:

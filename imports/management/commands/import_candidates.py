@@ -1,0 +1,190 @@
+"""The import wizard from the command line, for scripted yearly imports. Same services,
+same visibility rules (it acts as --as USERNAME), synchronous, no worker needed.
+
+Exit status: 0 done (or a clean dry run), 1 validation errors, 2 unreadable file or wrong
+usage (one Dutch line on stderr, never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from candidates.selectors import groups_linkable_by, supervisors_visible_to
+from imports import services
+from imports.fields import FIELD_BY_NAME, REQUIRED_FIELDS
+from imports.models import ImportBatch, ImportFile
+from imports.options import ImportOptions
+from imports.reading import ReadError
+
+
+class UsageError(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Importeert kandidaten uit een bestand (.xlsx, .xlsm, .xls, .ods, .csv)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+        parser.add_argument("--group")
+        parser.add_argument("--create-group", action="store_true")
+        parser.add_argument("--supervisor", action="append", default=[], metavar="USERNAME")
+        parser.add_argument(
+            "--link-supervisors",
+            action="store_true",
+            help="Koppel de begeleiders ook direct aan de kandidaten.",
+        )
+        parser.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD")
+        parser.add_argument("--valid-from")
+        parser.add_argument("--valid-until")
+        parser.add_argument("--inactive", action="store_true")
+        parser.add_argument("--password", choices=["generate", "file", "keep"], default="keep")
+        parser.add_argument("--must-change-password", action="store_true")
+        parser.add_argument("--email-credentials", action="store_true")
+        parser.add_argument("--report-to", default="")
+        parser.add_argument("--report", metavar="PATH.xlsx")
+        parser.add_argument("--skip-invalid", action="store_true")
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **opts):
+        try:
+            code = self._run(opts)
+        except (UsageError, ReadError, services.ImportFailed) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            self.stderr.write(message.replace("\n", " "))
+            sys.exit(2)
+        sys.exit(code)
+
+    def _run(self, opts) -> int:
+        actor = User.objects.filter(username=opts["as_user"], is_active=True).first()
+        if actor is None or actor.role not in (Role.BEHEERDER, Role.TOETSCOORDINATOR):
+            raise UsageError(f"Gebruiker '{opts['as_user']}' bestaat niet of mag niet importeren.")
+        path = Path(opts["file"])
+        if not path.is_file():
+            raise UsageError(f"Bestand '{path}' bestaat niet.")
+        data = path.read_bytes()
+        with transaction.atomic():
+            batch = services.batch_create_from_upload(actor=actor, file_name=path.name, data=data)
+            mapping = self._mapping(batch, opts["map"])
+            services.batch_set_mapping(batch=batch, mapping=mapping)
+            batch.options = self._options(actor, opts, batch).to_json()
+            batch.save(update_fields=["options"])
+        dry = services.import_dry_run(batch)
+        plan = dry.plan
+        if plan.problems:
+            raise UsageError(" ".join(plan.problems))
+        counts = plan.counts
+        result = {
+            "rows": counts["rows"],
+            "created": 0,
+            "updated": 0,
+            "unchanged": counts["unchanged"],
+            "skipped": 0,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in plan.errors
+            ],
+            "mapping": {batch.headers[int(i)]: f for i, f in batch.mapping.items()},
+        }
+        has_errors = bool(counts["errors"])
+        if opts["dry_run"] or (has_errors and not opts["skip_invalid"]):
+            if opts["dry_run"]:
+                result.update(created=counts["new"], updated=counts["updated"])
+            ImportFile.objects.filter(batch=batch).delete()
+            ImportBatch.objects.filter(pk=batch.pk).delete()
+            self._print(result, opts, dry_run=opts["dry_run"])
+            return 1 if has_errors else 0
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.QUEUED)
+        report: list[bytes] = []
+        batch = services.import_execute(batch.pk, report_sink=report.append)
+        if batch.status != ImportBatch.Status.DONE:
+            raise services.ImportFailed(batch.failure_reason)
+        if opts["report"] and report:
+            Path(opts["report"]).write_bytes(report[0])
+        result.update(
+            created=batch.counts["new"],
+            updated=batch.counts["updated"],
+            unchanged=batch.counts["unchanged"],
+            skipped=batch.counts.get("skipped", 0),
+        )
+        self._print(result, opts, dry_run=False)
+        return 0
+
+    def _mapping(self, batch, overrides: list[str]) -> dict[str, str]:
+        mapping = dict(batch.mapping)
+        by_header = {h.strip().casefold(): str(i) for i, h in enumerate(batch.headers)}
+        for item in overrides:
+            header, sep, field = item.partition("=")
+            if not sep or field not in FIELD_BY_NAME:
+                raise UsageError(
+                    f"--map '{item}': gebruik 'Kolomkop=veld' met veld een van "
+                    f"{', '.join(FIELD_BY_NAME)}."
+                )
+            index = by_header.get(header.strip().casefold())
+            if index is None:
+                raise UsageError(f"--map '{item}': het bestand heeft geen kolom '{header}'.")
+            mapping = {i: f for i, f in mapping.items() if f != field}
+            mapping[index] = field
+        missing = [f for f in REQUIRED_FIELDS if f not in mapping.values()]
+        if missing:
+            names = ", ".join(str(FIELD_BY_NAME[f].label) for f in missing)
+            raise UsageError(f"Geen kolom gevonden voor: {names}. Gebruik --map 'Kolomkop=veld'.")
+        return mapping
+
+    def _options(self, actor, opts, batch) -> ImportOptions:
+        options = ImportOptions.from_json(batch.options)
+        options.active = not opts["inactive"]
+        options.password_mode = "file" if opts["password"] == "file" else "generate"
+        options.existing_passwords = "keep" if opts["password"] == "keep" else "replace"
+        options.must_change_password = opts["must_change_password"]
+        options.send_credentials = opts["email_credentials"]
+        options.report_email = opts["report_to"]
+        options.skip_invalid = opts["skip_invalid"]
+        for key in ("valid_from", "valid_until"):
+            if opts[key]:
+                try:
+                    setattr(options, key, date.fromisoformat(opts[key]))
+                except ValueError:
+                    raise UsageError(f"--{key.replace('_', '-')}: gebruik JJJJ-MM-DD.") from None
+        if opts["group"]:
+            group = groups_linkable_by(actor).filter(name__iexact=opts["group"]).first()
+            if group:
+                options.group_id = group.pk
+            elif opts["create_group"]:
+                options.new_group_name = opts["group"]
+            else:
+                raise UsageError(
+                    f"Kandidaatgroep '{opts['group']}' bestaat niet of je bent er "
+                    "niet aan gekoppeld. Gebruik --create-group om hem aan te maken."
+                )
+        if opts["supervisor"]:
+            found = {
+                u.username: u.pk
+                for u in supervisors_visible_to(actor).filter(username__in=opts["supervisor"])
+            }
+            unknown = [s for s in opts["supervisor"] if s not in found]
+            if unknown:
+                raise UsageError(f"Begeleider(s) niet gevonden: {', '.join(unknown)}.")
+            options.supervisor_ids = list(found.values())
+            options.link_supervisors_directly = opts["link_supervisors"]
+        return options
+
+    def _print(self, result, opts, *, dry_run: bool) -> None:
+        if opts["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
+        label = "Proefimport" if dry_run else "Import"
+        self.stdout.write(
+            f"{label}: {result['rows']} rijen, {result['created']} nieuw, {result['updated']} "
+            f"bijgewerkt, {result['unchanged']} ongewijzigd, {result['skipped']} overgeslagen, "
+            f"{len(result['errors'])} fouten."
+        )
+        for error in result["errors"][:50]:
+            self.stdout.write(f"  Rij {error['row']}, kolom {error['column']}: {error['message']}")

@@ -1,0 +1,40 @@
+"""What the user chose in the wizard after the column mapping, stored as JSON on the batch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any
+
+
+@dataclass
+class ImportOptions:
+    password_mode: str = "generate"  # "generate" | "file"
+    existing_passwords: str = "keep"  # "keep" | "replace" (for candidates that already exist)
+    must_change_password: bool = False
+    active: bool = True
+    group_id: int | None = None
+    new_group_name: str = ""
+    supervisor_ids: list[int] = field(default_factory=list)
+    link_supervisors_directly: bool = False
+    valid_from: date | None = None
+    valid_until: date | None = None
+    send_credentials: bool = False
+    report_email: str = ""
+    skip_invalid: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("valid_from", "valid_until"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ImportOptions:
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        for key in ("valid_from", "valid_until"):
+            if isinstance(data.get(key), str):
+                data[key] = date.fromisoformat(data[key])
+        return cls(**data)

@@ -1,0 +1,259 @@
+"""The import as a pipeline of small pure steps, each testable alone:
+
+    read (imports.reading) → find header (fields.find_header_row) → map columns
+    → clean each cell (clean_rows) → validate rows (in clean_rows + check_duplicates)
+    → diff against the database (plan) → write (imports.services.import_execute)
+
+Nothing here writes. Errors name the row as the spreadsheet shows it, the column as the file
+calls it, and the value: "Rij 12, kolom Achternaam: verplicht veld is leeg".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .fields import FIELD_BY_NAME, REQUIRED_FIELDS
+
+MAX_LENGTHS = {
+    "candidate_number": 40,
+    "first_name": 150,
+    "surname_prefix": 30,
+    "last_name": 150,
+    "email": 254,
+    "username": 150,
+    "group": 150,
+    "password": 128,
+}
+EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 date system, including its leap-year bug
+_email_validator = EmailValidator()
+_username_validator = UnicodeUsernameValidator()
+_spaces = re.compile(r"\s+")
+_date_text = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_iso_date = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+
+
+@dataclass
+class RowError:
+    row: int  # as the spreadsheet shows it (1-based, header rows included)
+    column: str  # the file's own header text, or the field label
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        return _("Rij %(row)s, kolom %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass
+class CleanRow:
+    row: int
+    values: dict[str, Any]
+    errors: list[RowError] = field(default_factory=list)
+    raw: list[Any] = field(default_factory=list)
+
+
+class CellError(ValueError):
+    pass
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        # A number cell 12345.0 means the text "12345" (Excel stores numbers as floats).
+        value = int(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = unicodedata.normalize("NFC", str(value))
+    return _spaces.sub(" ", text).strip()
+
+
+def clean_name(value: Any) -> str:
+    return _text(value)
+
+
+def clean_candidate_number(value: Any) -> str:
+    text = _text(value).replace(" ", "")
+    if not text:
+        return ""
+    if not re.fullmatch(r"[0-9A-Za-z._-]+", text):
+        raise CellError(_("alleen cijfers, letters, punt, streepje en liggend streepje toegestaan"))
+    return text
+
+
+def clean_email(value: Any) -> str:
+    text = _text(value).lower()
+    if not text:
+        return ""
+    try:
+        _email_validator(text)
+    except ValidationError:
+        raise CellError(_("geen geldig e-mailadres")) from None
+    return text
+
+
+def clean_username(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        return ""
+    try:
+        _username_validator(text)
+    except ValidationError:
+        raise CellError(
+            _("alleen letters, cijfers en de tekens @ . + - _ zijn toegestaan")
+        ) from None
+    return text
+
+
+def clean_date(value: Any, *, today: date) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:
+            raise CellError(_("geen geldige datum"))
+        result = EXCEL_EPOCH + timedelta(days=int(value))
+    else:
+        text = _text(value)
+        if not text:
+            return None
+        if m := _date_text.match(text):
+            day, month, year = (int(g) for g in m.groups())
+        elif m := _iso_date.match(text):
+            year, month, day = (int(g) for g in m.groups())
+        else:
+            raise CellError(_("geen geldige datum; gebruik dd-mm-jjjj"))
+        try:
+            result = date(year, month, day)
+        except ValueError:
+            raise CellError(_("deze datum bestaat niet")) from None
+    if result.year < 1900 or result > today:
+        raise CellError(_("de datum ligt niet in een mogelijke periode"))
+    return result
+
+
+def clean_password(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+CLEANERS = {
+    "candidate_number": clean_candidate_number,
+    "first_name": clean_name,
+    "surname_prefix": clean_name,
+    "last_name": clean_name,
+    "email": clean_email,
+    "group": clean_name,
+    "username": clean_username,
+    "password": clean_password,
+}
+
+
+def clean_rows(
+    rows: list[list[Any]],
+    *,
+    header_index: int,
+    headers: list[Any],
+    mapping: dict[str, str],
+    today: date | None = None,
+) -> list[CleanRow]:
+    """Clean and check every data row below the header. Empty rows are skipped."""
+    today = today or timezone.localdate()
+    columns = sorted((int(i), f) for i, f in mapping.items())
+    labels = {
+        int(i): (_text(headers[int(i)]) if int(i) < len(headers) else "")
+        or str(FIELD_BY_NAME[f].label)
+        for i, f in mapping.items()
+    }
+    required = [(i, f) for i, f in columns if f in REQUIRED_FIELDS]
+    result: list[CleanRow] = []
+    for offset, raw in enumerate(rows[header_index + 1 :]):
+        if not any(v not in (None, "") for v in raw):
+            continue
+        row_number = header_index + offset + 2
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        for index, name in columns:
+            value = raw[index] if index < len(raw) else None
+            try:
+                if name == "birth_date":
+                    cleaned = clean_date(value, today=today)
+                else:
+                    cleaned = CLEANERS[name](value)
+                    if len(cleaned) > MAX_LENGTHS[name]:
+                        raise CellError(
+                            _("te lang (%(length)s tekens, maximaal %(max)s)")
+                            % {"length": len(cleaned), "max": MAX_LENGTHS[name]}
+                        )
+            except CellError as exc:
+                errors.append(RowError(row_number, labels[index], str(exc), _text(value)[:100]))
+                cleaned = None
+            values[name] = cleaned
+        for index, name in required:
+            if values.get(name) == "":
+                errors.append(RowError(row_number, labels[index], _("verplicht veld is leeg")))
+        result.append(CleanRow(row_number, values, errors, list(raw)))
+    check_duplicates(result, labels={f: labels[i] for i, f in columns})
+    return result
+
+
+def check_duplicates(rows: list[CleanRow], *, labels: dict[str, str]) -> None:
+    """A candidate number or username may occur once in a file; later rows get the error."""
+    for name in ("candidate_number", "username"):
+        first_seen: dict[str, int] = {}
+        for row in rows:
+            key = (row.values.get(name) or "").lower()
+            if not key:
+                continue
+            if key in first_seen:
+                row.errors.append(
+                    RowError(
+                        row.row,
+                        labels[name],
+                        _("komt ook voor in rij %(row)s") % {"row": first_seen[key]},
+                        row.values[name],
+                    )
+                )
+            else:
+                first_seen[key] = row.row
+
+
+def check_passwords(rows: list[CleanRow], *, label: str) -> None:
+    """Passwords from the file must pass every configured validator."""
+    from accounts.models import User
+
+    for row in rows:
+        password = row.values.get("password") or ""
+        if not password:
+            row.errors.append(RowError(row.row, label, _("verplicht veld is leeg")))
+            continue
+        probe = User(
+            username=row.values.get("username") or "",
+            first_name=row.values.get("first_name") or "",
+            last_name=row.values.get("last_name") or "",
+            email=row.values.get("email") or "",
+        )
+        try:
+            validate_password(password, user=probe)
+        except ValidationError as exc:
+            row.errors.append(RowError(row.row, label, " ".join(exc.messages), "••••••"))

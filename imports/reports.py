@@ -1,0 +1,75 @@
+"""Spreadsheets the import produces: the result report and the file of rows with errors.
+Both go through candidates.xlsx, so nothing from the uploaded file can become a formula."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from candidates.xlsx import write_workbook
+
+from .planning import ERROR, NEW, UNCHANGED, UPDATED, Plan
+
+
+def status_label(status: str) -> str:
+    return {
+        NEW: _("nieuw"),
+        UPDATED: _("bijgewerkt"),
+        UNCHANGED: _("ongewijzigd"),
+        ERROR: _("fout"),
+    }[status]
+
+
+def import_report_xlsx(
+    *, plan: Plan, passwords: dict[int, str], group_names: dict[int, str], active: bool
+) -> bytes:
+    headers = [
+        _("Rij"),
+        _("Gebruikersnaam"),
+        _("Kandidaatnummer"),
+        _("Naam"),
+        _("Kandidaatgroep"),
+        _("Wachtwoord"),
+        _("Status"),
+        _("Account"),
+        _("Fout"),
+    ]
+    rows = []
+    for p in plan.rows:
+        name = " ".join(
+            x
+            for x in (
+                p.values.get("first_name"),
+                p.values.get("surname_prefix"),
+                p.values.get("last_name"),
+            )
+            if x
+        )
+        groups = ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names))
+        rows.append(
+            [
+                p.row,
+                p.username,
+                p.values.get("candidate_number") or "",
+                name,
+                groups,
+                passwords.get(p.row, _("ongewijzigd")) if p.status != ERROR else "",
+                status_label(p.status),
+                (_("actief") if active else _("inactief")) if p.status != ERROR else "",
+                "; ".join(str(e) for e in p.errors),
+            ]
+        )
+    return write_workbook([(_("Importresultaat"), headers, rows)])
+
+
+def error_rows_xlsx(*, plan: Plan, headers: list[str], raw_rows: dict[int, list]) -> bytes:
+    """The rows with errors as the user uploaded them, plus a column 'Fout', to fix and
+    upload again."""
+    out_headers = [*headers, _("Fout")]
+    rows = []
+    for p in plan.rows:
+        if p.status != ERROR:
+            continue
+        raw = list(raw_rows.get(p.row, []))
+        raw += [None] * (len(headers) - len(raw))
+        rows.append([*raw[: len(headers)], "; ".join(str(e) for e in p.errors)])
+    return write_workbook([(_("Fouten"), out_headers, rows)])

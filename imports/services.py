@@ -1,0 +1,734 @@
+"""Writes of the import: create a batch from an upload, remember choices, queue, execute.
+
+The web request stores and checks; the worker hashes, writes and mails. `import_execute` is
+the only place candidates are created in bulk, in one transaction: all rows or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.mail import attachment_secret, mail_queue
+from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
+from accounts.passwords import generate_password
+from accounts.secrets import seal
+from accounts.services import audit
+from accounts.tasks import queue_mails
+from candidates.models import Candidate, CandidateGroup
+from candidates.selectors import groups_linkable_by
+
+from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
+from .models import ImportBatch, ImportFile, RememberedMapping
+from .options import ImportOptions
+from .pipeline import check_passwords, clean_rows
+from .planning import NEW, UPDATED, Plan, build_plan
+from .reading import ReadError, Table, read_table
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_VALUES = 3
+
+
+class ImportFailed(Exception):
+    """A Dutch reason the batch could not be imported; nothing was written."""
+
+
+# --- upload and mapping -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> ImportBatch:
+    """Read the upload once (raising ReadError with a Dutch message), store it privately."""
+    table = read_table(data, file_name)
+    if not table.rows:
+        raise ReadError(_("Het bestand bevat geen gegevens."), "empty")
+    header_index = find_header_row(table.rows)
+    headers = [("" if h is None else str(h)) for h in table.rows[header_index]]
+    remembered = RememberedMapping.objects.filter(
+        organisation_id=actor.organisation_id, headers_key=headers_key(headers)
+    ).first()
+    mapping = remembered.mapping if remembered else suggest_mapping(headers)
+    org = actor.organisation
+    today = timezone.localdate()
+    options = ImportOptions(
+        valid_from=today, valid_until=org.default_valid_until(today), report_email=actor.email
+    )
+    batch = ImportBatch.objects.create(
+        organisation=org,
+        created_by=actor,
+        file_name=file_name[:255],
+        file_format=table.file_format,
+        header_row=header_index + 1,
+        headers=headers,
+        mapping=mapping,
+        options=options.to_json(),
+    )
+    ImportFile.objects.create(
+        batch=batch, data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+    )
+    return batch
+
+
+def batch_table(batch: ImportBatch) -> Table:
+    """The upload as rows. Raises ImportFailed when the upload has been removed."""
+    upload = ImportFile.objects.filter(batch=batch).first()
+    if upload is None:
+        raise ImportFailed(
+            _(
+                "Het geüploade bestand is niet meer beschikbaar (bestanden worden na %(hours)s uur "
+                "verwijderd). Upload het bestand opnieuw."
+            )
+            % {"hours": settings.KB_UPLOAD_RETENTION_HOURS}
+        )
+    return read_table(bytes(upload.data), batch.file_name)
+
+
+def column_samples(batch: ImportBatch, table: Table) -> list[dict]:
+    """Left column of 'Kolommen controleren': each file column with three sample values."""
+    data_rows = table.rows[batch.header_row :]
+    columns = []
+    for index, header in enumerate(batch.headers):
+        samples = []
+        for row in data_rows:
+            if index < len(row) and row[index] not in (None, ""):
+                samples.append(row[index])
+                if len(samples) == SAMPLE_VALUES:
+                    break
+        columns.append(
+            {
+                "index": index,
+                "header": header,
+                "samples": samples,
+                "field": batch.mapping.get(str(index), ""),
+            }
+        )
+    return columns
+
+
+@transaction.atomic
+def batch_set_mapping(*, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
+    batch.mapping = mapping
+    batch.save(update_fields=["mapping"])
+    RememberedMapping.objects.update_or_create(
+        organisation_id=batch.organisation_id,
+        headers_key=headers_key(batch.headers),
+        defaults={"mapping": mapping},
+    )
+    return batch
+
+
+def batch_set_options(*, batch: ImportBatch, **changes) -> ImportBatch:
+    options = ImportOptions.from_json(batch.options)
+    for key, value in changes.items():
+        if not hasattr(options, key):
+            raise ValueError(key)
+        setattr(options, key, value)
+    batch.options = options.to_json()
+    batch.save(update_fields=["options"])
+    return batch
+
+
+# --- dry run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DryRun:
+    plan: Plan
+    table: Table
+
+
+def batch_labels(batch: ImportBatch) -> dict[str, str]:
+    labels = {}
+    for index, field in batch.mapping.items():
+        header = batch.headers[int(index)] if int(index) < len(batch.headers) else ""
+        labels[field] = header or str(FIELD_BY_NAME[field].label)
+    return labels
+
+
+def import_dry_run(
+    batch: ImportBatch,
+    *,
+    table: Table | None = None,
+    actor: User | None = None,
+    today: date | None = None,
+) -> DryRun:
+    """Read, map, clean, validate and diff against the database. Writes nothing."""
+    table = table or batch_table(batch)
+    options = ImportOptions.from_json(batch.options)
+    rows = clean_rows(
+        table.rows,
+        header_index=batch.header_row - 1,
+        headers=batch.headers,
+        mapping=batch.mapping,
+        today=today,
+    )
+    labels = batch_labels(batch)
+    if options.password_mode == "file":
+        check_passwords(rows, label=labels.get("password", str(FIELD_BY_NAME["password"].label)))
+    if options.send_credentials:
+        from .pipeline import RowError
+
+        for row in rows:
+            if not row.values.get("email"):
+                row.errors.append(
+                    RowError(
+                        row.row,
+                        labels.get("email", str(FIELD_BY_NAME["email"].label)),
+                        _("verplicht als de inloggegevens per e-mail worden verstuurd"),
+                    )
+                )
+    if len(rows) > settings.KB_IMPORT_MAX_ROWS:
+        raise ReadError(
+            _("Het bestand bevat %(count)s rijen; het maximum is %(max)s.")
+            % {"count": len(rows), "max": settings.KB_IMPORT_MAX_ROWS},
+            "too_many_rows",
+        )
+    plan = build_plan(
+        organisation=batch.organisation,
+        actor=actor or batch.created_by,
+        rows=rows,
+        options=options,
+        mapped_fields=set(batch.mapping.values()),
+        labels=labels,
+        today=today,
+    )
+    return DryRun(plan=plan, table=table)
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+def import_queue(*, batch: ImportBatch, actor: User, ip: str | None = None) -> bool:
+    """'Importeer': mark the batch queued and start the task after commit. A double click
+    finds the batch no longer a draft and queues nothing. Returns whether it was queued."""
+    from .tasks import run_import
+
+    with transaction.atomic():
+        updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
+            status=ImportBatch.Status.QUEUED, queued_at=timezone.now()
+        )
+        if not updated:
+            return False
+        audit(
+            action=AuditLog.Action.IMPORT_STARTED,
+            actor=actor,
+            organisation=batch.organisation,
+            target_repr=batch.file_name,
+            after={"batch": str(batch.pk), **batch.options},
+            ip=ip,
+        )
+        transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+    return True
+
+
+def _send_task(batch_id, task) -> None:
+    try:
+        task.delay(str(batch_id))
+    except Exception as exc:  # broker down: keep the batch, let the user start it again
+        logger.warning("could not queue import %s: %s", batch_id, exc)
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
+            failure_reason=_(
+                "De achtergrondverwerking is nu niet bereikbaar. De import is "
+                "bewaard en kan opnieuw worden gestart."
+            )
+        )
+
+
+def import_requeue(*, batch: ImportBatch, actor: User) -> bool:
+    """Start a failed batch (or one whose task never reached the broker) again."""
+    from .tasks import run_import
+
+    with transaction.atomic():
+        updated = ImportBatch.objects.filter(
+            pk=batch.pk, status__in=(ImportBatch.Status.FAILED, ImportBatch.Status.QUEUED)
+        ).update(status=ImportBatch.Status.QUEUED, failure_reason="", queued_at=timezone.now())
+        if updated:
+            transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+    return bool(updated)
+
+
+# --- execute (in the worker) ------------------------------------------------------------------
+
+
+def _hash_generated(password: str) -> str:
+    # Cheap hasher, only for >= 68-bit generated passwords; upgraded at first login.
+    return make_password(password, hasher="pbkdf2_sha256_generated")
+
+
+def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
+    """Run a queued batch. Idempotent: a batch that is done is left alone, and a batch whose
+    previous run died is run again from scratch (its earlier transaction was rolled back)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            return batch
+        batch.status = ImportBatch.Status.RUNNING
+        batch.started_at = timezone.now()
+        batch.attempts += 1
+        batch.progress_done = 0
+        batch.save(update_fields=["status", "started_at", "attempts", "progress_done"])
+    try:
+        return _execute(batch, report_sink=report_sink)
+    except (ImportFailed, ReadError) as exc:
+        return _fail(batch, str(getattr(exc, "message", exc)))
+    except IntegrityError as exc:
+        logger.warning("import %s hit an integrity error: %s", batch.pk, exc)
+        return _fail(
+            batch,
+            _(
+                "Tijdens het opslaan veranderde de database (bijvoorbeeld door een "
+                "andere import tegelijk). Er is niets opgeslagen; start de import "
+                "opnieuw."
+            ),
+        )
+
+
+def _fail(batch: ImportBatch, reason: str) -> ImportBatch:
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.FAILED, failure_reason=reason, finished_at=timezone.now()
+    )
+    audit(
+        action=AuditLog.Action.IMPORT_FAILED,
+        actor=batch.created_by,
+        organisation=batch.organisation,
+        target_repr=batch.file_name,
+        after={"batch": str(batch.pk), "reason": reason},
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def _progress(batch: ImportBatch, done: int, total: int) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(progress_done=done, progress_total=total)
+
+
+def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
+    actor = batch.created_by
+    org = batch.organisation
+    options = ImportOptions.from_json(batch.options)
+    dry = import_dry_run(batch, actor=actor)
+    plan = dry.plan
+    if plan.problems:
+        raise ImportFailed(" ".join(plan.problems))
+    if plan.counts["errors"] and not options.skip_invalid:
+        raise ImportFailed(
+            _("Het bestand bevat %(count)s fouten. Er is niets geïmporteerd.")
+            % {"count": plan.counts["errors"]}
+        )
+    todo = [p for p in plan.rows if p.status in (NEW, UPDATED)]
+
+    # Hash before taking any lock: this is the slow part, and it needs no database.
+    passwords: dict[int, str] = {}
+    hashes: dict[int, str] = {}
+    needs_password = [p for p in todo if p.status == NEW or "password" in p.changes]
+    total = len(needs_password)
+    _progress(batch, 0, total)
+    for i, p in enumerate(needs_password, 1):
+        if options.password_mode == "file":
+            passwords[p.row] = p.values["password"]
+            hashes[p.row] = make_password(p.values["password"])
+        else:
+            passwords[p.row] = generate_password(org.password_length)
+            hashes[p.row] = _hash_generated(passwords[p.row])
+        if i % 500 == 0:
+            _progress(batch, i, total)
+
+    with transaction.atomic():
+        # One import per college at a time: a second one waits here, then re-reads the
+        # database, so overlapping files never create a candidate twice.
+        Organisation.objects.select_for_update().filter(pk=org.pk).first()
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.RUNNING:
+            return locked
+        if any(p.status == NEW for p in todo):
+            # Re-plan under the lock so rows created meanwhile become updates, not duplicates.
+            plan = import_dry_run(batch, table=dry.table, actor=actor).plan
+            if plan.problems or (plan.counts["errors"] and not options.skip_invalid):
+                raise ImportFailed(
+                    _(
+                        "De gegevens zijn tijdens het importeren gewijzigd. Er is "
+                        "niets opgeslagen; controleer het bestand opnieuw."
+                    )
+                )
+            todo = [p for p in plan.rows if p.status in (NEW, UPDATED)]
+            for p in todo:
+                if (p.status == NEW or "password" in p.changes) and p.row not in hashes:
+                    passwords[p.row] = generate_password(org.password_length)
+                    hashes[p.row] = _hash_generated(passwords[p.row])
+        group = _target_group(batch, options, actor)
+        if group is not None:
+            for p in todo:
+                if p.status == NEW or group.pk not in p.group_ids:
+                    p.group_ids.add(group.pk)
+                    p.new_group_links.add(group.pk)
+        created = _create_candidates(
+            batch, org, options, [p for p in todo if p.status == NEW], hashes
+        )
+        _update_candidates(org, options, [p for p in todo if p.status == UPDATED], hashes)
+        _link(todo, options)
+        if group is not None and options.supervisor_ids:
+            group.supervisors.add(
+                *User.objects.filter(
+                    pk__in=options.supervisor_ids, organisation=org, role=Role.BEGELEIDER
+                )
+            )
+        _audit_rows(batch, actor, todo)
+        results = _results(plan)
+        names = _group_names(plan.rows)
+        slips_pdf = (
+            _slips_pdf(todo, passwords, names)
+            if passwords and not options.send_credentials
+            else None
+        )
+        mail_ids = _queue_mails(batch, org, options, plan, passwords, names, slips_pdf)
+        if report_sink is not None:
+            from .reports import import_report_xlsx
+
+            report_sink(
+                import_report_xlsx(
+                    plan=plan, passwords=passwords, group_names=names, active=options.active
+                )
+            )
+        counts = {**plan.counts, "skipped": plan.counts["errors"] if options.skip_invalid else 0}
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.DONE,
+            finished_at=timezone.now(),
+            counts=counts,
+            results=results,
+            progress_done=total,
+            progress_total=total,
+            failure_reason="",
+            slips=seal(slips_pdf) if slips_pdf else None,
+        )
+        ImportFile.objects.filter(batch=batch).delete()  # the upload is no longer needed
+        audit(
+            action=AuditLog.Action.IMPORT_FINISHED,
+            actor=actor,
+            organisation=org,
+            target_repr=batch.file_name,
+            after={"batch": str(batch.pk), **counts, "created_ids": len(created)},
+        )
+        queue_mails(mail_ids)
+    batch.refresh_from_db()
+    return batch
+
+
+def _target_group(batch: ImportBatch, options: ImportOptions, actor: User) -> CandidateGroup | None:
+    if options.new_group_name:
+        group, created = CandidateGroup.objects.get_or_create(
+            organisation=batch.organisation, name=options.new_group_name
+        )
+        if created:
+            audit(
+                action=AuditLog.Action.GROUP_CREATED,
+                actor=actor,
+                organisation=batch.organisation,
+                target_repr=group.name,
+                after={"name": group.name, "batch": str(batch.pk)},
+            )
+        elif not groups_linkable_by(actor).filter(pk=group.pk).exists():
+            raise ImportFailed(
+                _(
+                    "Er bestaat al een kandidaatgroep met de naam '%(name)s' waaraan "
+                    "je niet gekoppeld bent."
+                )
+                % {"name": group.name}
+            )
+        if actor.role == Role.TOETSCOORDINATOR:
+            # The orphan guard: a coordinator's new group is theirs.
+            group.coordinators.add(actor)
+        return group
+    if options.group_id:
+        return groups_linkable_by(actor).filter(pk=options.group_id).first()
+    return None
+
+
+def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
+    if not rows:
+        return []
+    users = [
+        User(
+            organisation=org,
+            role=Role.KANDIDAAT,
+            username=p.username,
+            first_name=p.values.get("first_name") or "",
+            surname_prefix=p.values.get("surname_prefix") or "",
+            last_name=p.values.get("last_name") or "",
+            email=p.values.get("email") or "",
+            is_active=options.active,
+            valid_from=options.valid_from,
+            valid_until=options.valid_until,
+            must_change_password=options.must_change_password,
+            password=hashes[p.row],
+            date_joined=timezone.now(),
+        )
+        for p in rows
+    ]
+    User.objects.bulk_create(users, batch_size=1000)
+    if any(u.pk is None for u in users):  # databases that cannot return ids
+        by_name = dict(
+            User.objects.filter(username__in=[u.username for u in users]).values_list(
+                "username", "pk"
+            )
+        )
+        for u in users:
+            u.pk = u.id = by_name[u.username]
+    candidates = []
+    for p, user in zip(rows, users, strict=True):
+        p.candidate_id = user.pk
+        candidates.append(
+            Candidate(
+                user_id=user.pk,
+                organisation=org,
+                candidate_number=p.values["candidate_number"],
+                birth_date=p.values.get("birth_date"),
+                search_text=Candidate.build_search_text(
+                    first_name=user.first_name,
+                    surname_prefix=user.surname_prefix,
+                    last_name=user.last_name,
+                    email=user.email,
+                    username=user.username,
+                    candidate_number=p.values["candidate_number"],
+                ),
+            )
+        )
+    Candidate.objects.bulk_create(candidates, batch_size=1000)
+    return [u.pk for u in users]
+
+
+def _update_candidates(org, options, rows, hashes) -> None:
+    if not rows:
+        return
+    users = {u.pk: u for u in User.objects.filter(pk__in=[p.candidate_id for p in rows])}
+    candidates = {c.pk: c for c in Candidate.objects.filter(pk__in=users)}
+    user_fields: set[str] = set()
+    cand_fields: set[str] = {"search_text"}
+    for p in rows:
+        user, cand = users[p.candidate_id], candidates[p.candidate_id]
+        for name, (_old, new) in p.changes.items():
+            if name in (
+                "first_name",
+                "surname_prefix",
+                "last_name",
+                "email",
+                "username",
+                "is_active",
+            ):
+                setattr(user, name, new)
+                user_fields.add(name)
+            elif name == "valid_until":
+                user.valid_until = options.valid_until
+                user_fields.add("valid_until")
+                if options.valid_from and (
+                    user.valid_from is None or user.valid_from > options.valid_from
+                ):
+                    user.valid_from = options.valid_from
+                    user_fields.add("valid_from")
+            elif name == "candidate_number":
+                cand.candidate_number = new
+                cand_fields.add(name)
+            elif name == "birth_date":
+                cand.birth_date = p.values["birth_date"]
+                cand_fields.add(name)
+            elif name == "password":
+                user.password = hashes[p.row]
+                user.must_change_password = options.must_change_password
+                user_fields.update({"password", "must_change_password"})
+        cand.search_text = Candidate.build_search_text(
+            first_name=user.first_name,
+            surname_prefix=user.surname_prefix,
+            last_name=user.last_name,
+            email=user.email,
+            username=user.username,
+            candidate_number=cand.candidate_number,
+        )
+    if user_fields:
+        User.objects.bulk_update(list(users.values()), sorted(user_fields), batch_size=1000)
+    Candidate.objects.bulk_update(list(candidates.values()), sorted(cand_fields), batch_size=1000)
+
+
+def _link(rows, options) -> None:
+    through = Candidate.groups.through
+    through.objects.bulk_create(
+        [
+            through(candidate_id=p.candidate_id, candidategroup_id=g)
+            for p in rows
+            for g in p.new_group_links
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    sup = Candidate.supervisors.through
+    sup.objects.bulk_create(
+        [sup(candidate_id=p.candidate_id, user_id=s) for p in rows for s in p.new_supervisor_links],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
+def _audit_rows(batch, actor, rows) -> None:
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                organisation_id=batch.organisation_id,
+                actor=actor,
+                action=AuditLog.Action.USER_CREATED
+                if p.status == NEW
+                else AuditLog.Action.USER_CHANGED,
+                target_user_id=p.candidate_id,
+                target_repr=p.username,
+                before={k: v[0] for k, v in p.changes.items()} if p.status == UPDATED else {},
+                after=(
+                    {k: v[1] for k, v in p.changes.items()}
+                    if p.status == UPDATED
+                    else {"candidate_number": p.values["candidate_number"], "role": Role.KANDIDAAT}
+                )
+                | {"batch": str(batch.pk)},
+            )
+            for p in rows
+        ],
+        batch_size=1000,
+    )
+
+
+def _results(plan: Plan) -> list[dict]:
+    return [
+        {
+            "row": p.row,
+            "status": p.status,
+            "candidate_id": p.candidate_id,
+            "username": p.username,
+            "candidate_number": p.values.get("candidate_number") or "",
+            "name": " ".join(
+                x
+                for x in (
+                    p.values.get("first_name"),
+                    p.values.get("surname_prefix"),
+                    p.values.get("last_name"),
+                )
+                if x
+            ),
+            "errors": [str(e) for e in p.errors],
+        }
+        for p in plan.rows
+    ]
+
+
+def _group_names(rows) -> dict[int, str]:
+    ids = {g for p in rows for g in p.group_ids}
+    return dict(CandidateGroup.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def _queue_mails(batch, org, options, plan, passwords, names, slips_pdf) -> list[int]:
+    from .reports import import_report_xlsx
+
+    rows = [p for p in plan.rows if p.status in (NEW, UPDATED)]
+    mails: list[OutgoingMail] = []
+    login_url = f"{settings.KB_BASE_URL}/inloggen/"
+    if options.send_credentials:
+        from accounts.secrets import seal_json
+
+        for p in rows:
+            if p.row not in passwords or not p.values.get("email"):
+                continue
+            mails.append(
+                OutgoingMail(
+                    organisation=org,
+                    kind=OutgoingMail.Kind.CREDENTIALS,
+                    batch_id=batch.pk,
+                    recipient_user_id=p.candidate_id,
+                    to=p.values["email"],
+                    subject=_("Je inloggegevens voor %(school)s") % {"school": org.name},
+                    context={
+                        "naam": " ".join(
+                            x
+                            for x in (
+                                p.values.get("first_name"),
+                                p.values.get("surname_prefix"),
+                                p.values.get("last_name"),
+                            )
+                            if x
+                        ),
+                        "gebruikersnaam": p.username,
+                        "school": org.name,
+                        "geldig_tot": options.valid_until.strftime("%d-%m-%Y")
+                        if options.valid_until
+                        else "",
+                        "inlog_url": login_url,
+                    },
+                    secret=seal_json({"password": passwords[p.row]}),
+                )
+            )
+    OutgoingMail.objects.bulk_create(mails, batch_size=1000)
+    ids = [m.pk for m in mails]
+    if any(i is None for i in ids):
+        ids = list(
+            OutgoingMail.objects.filter(
+                batch_id=batch.pk, kind=OutgoingMail.Kind.CREDENTIALS
+            ).values_list("pk", flat=True)
+        )
+    if options.report_email:
+        report = import_report_xlsx(
+            plan=plan, passwords=passwords, group_names=names, active=options.active
+        )
+        attachments = [
+            attachment_secret(
+                f"importresultaat-{timezone.localdate():%Y%m%d}.xlsx",
+                report,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        ]
+        if slips_pdf:
+            attachments.append(attachment_secret("inlogbriefjes.pdf", slips_pdf, "application/pdf"))
+        counts = plan.counts
+        report_mail = mail_queue(
+            kind=OutgoingMail.Kind.IMPORT_REPORT,
+            to=options.report_email,
+            subject=_("Importresultaat: %(file)s") % {"file": batch.file_name},
+            organisation=org,
+            batch_id=batch.pk,
+            context={
+                "file_name": batch.file_name,
+                "counts": counts,
+                "school": org.name,
+                "credentials_by_mail": options.send_credentials,
+                "batch_url": f"{settings.KB_BASE_URL}/beheer/import/{batch.pk}/resultaat/",
+            },
+            secret={"attachments": attachments},
+        )
+        ids.append(report_mail.pk)
+    return ids
+
+
+def _slips_pdf(rows, passwords, group_names) -> bytes:
+    from candidates.slips import render_login_slips
+
+    entries = [
+        {
+            "name": " ".join(
+                x
+                for x in (
+                    p.values.get("first_name"),
+                    p.values.get("surname_prefix"),
+                    p.values.get("last_name"),
+                )
+                if x
+            ),
+            "sort_name": f"{p.values.get('last_name') or ''}, {p.values.get('first_name') or ''}",
+            "username": p.username,
+            "password": passwords[p.row],
+            "group": ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
+        }
+        for p in rows
+        if p.row in passwords
+    ]
+    return render_login_slips(entries)

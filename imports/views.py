@@ -1,0 +1,451 @@
+"""The import wizard: one short view per step. Each step stores its choice on the batch,
+so 'Vorige stap' keeps what was chosen and two tabs (two batches) never mix."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import OutgoingMail, Role
+from accounts.permissions import role_required
+from accounts.secrets import unseal
+from accounts.services import client_ip
+from candidates.selectors import groups_linkable_by, supervisors_visible_to
+
+from . import services
+from .example import example_workbook
+from .fields import FIELD_BY_NAME
+from .forms import (
+    CheckForm,
+    ConfirmForm,
+    CredentialsForm,
+    GroupForm,
+    MappingForm,
+    PasswordForm,
+    SupervisorsForm,
+    UploadForm,
+    ValidityForm,
+)
+from .models import ImportBatch
+from .options import ImportOptions
+from .reading import ReadError
+from .reports import error_rows_xlsx
+from .selectors import batches_visible_to, draft_of
+
+STAFF = (Role.BEHEERDER, Role.TOETSCOORDINATOR)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STEPS = [
+    ("start", gettext_lazy("Bestand")),
+    ("mapping", gettext_lazy("Kolommen")),
+    ("check", gettext_lazy("Controle")),
+    ("password", gettext_lazy("Wachtwoord")),
+    ("group", gettext_lazy("Kandidaatgroep")),
+    ("supervisors", gettext_lazy("Begeleiders")),
+    ("validity", gettext_lazy("Geldigheid")),
+    ("credentials", gettext_lazy("Inloggegevens")),
+    ("confirm", gettext_lazy("Bevestigen")),
+]
+
+
+def wizard_step(view):
+    """Load the user's own draft batch (404 for anyone else's) and catch unreadable files."""
+
+    @role_required(*STAFF)
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        batch = get_object_or_404(draft_of(request.user).select_related("organisation"), pk=pk)
+        try:
+            return view(request, batch, *args, **kwargs)
+        except (ReadError, services.ImportFailed) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+            return redirect("imports:start")
+
+    return wrapper
+
+
+def posted(request, *, files: bool = False):
+    """Bound data on POST only: an empty POST (all boxes unticked) must still validate."""
+    if request.method != "POST":
+        return (None, None) if files else None
+    return (request.POST, request.FILES) if files else request.POST
+
+
+def render_step(request, batch, step, template, context):
+    names = [s for s, _label in STEPS]
+    return render(
+        request,
+        template,
+        {
+            "batch": batch,
+            "steps": STEPS,
+            "step": step,
+            "step_number": names.index(step) + 1,
+            "options": ImportOptions.from_json(batch.options),
+            **context,
+        },
+    )
+
+
+@role_required(*STAFF)
+def start(request):
+    """Steps 1 and 2: 'Download voorbeeld-bestand', then 'Bladeren' → 'Volgende stap'."""
+    form = UploadForm(*posted(request, files=True))
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.batch_create_from_upload(
+                actor=request.user, file_name=upload.name, data=upload.read()
+            )
+        except ReadError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("imports:mapping", pk=batch.pk)
+    return render(
+        request,
+        "imports/start.html",
+        {"form": form, "steps": STEPS, "step": "start", "step_number": 1},
+    )
+
+
+@role_required(*STAFF)
+def example_file(request):
+    response = HttpResponse(example_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="voorbeeld-kandidaten.xlsx"'
+    return response
+
+
+@wizard_step
+def mapping(request, batch):
+    table = services.batch_table(batch)
+    columns = services.column_samples(batch, table)
+    form = MappingForm(posted(request), columns=columns)
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_mapping(batch=batch, mapping=form.mapping())
+        return redirect("imports:check", pk=batch.pk)
+    rows = [(column, form[f"col_{column['index']}"]) for column in columns]
+    return render_step(
+        request, batch, "mapping", "imports/mapping.html", {"form": form, "rows": rows}
+    )
+
+
+@wizard_step
+def check(request, batch):
+    dry = services.import_dry_run(batch)
+    form = CheckForm(
+        posted(request),
+        initial={"skip_invalid": ImportOptions.from_json(batch.options).skip_invalid},
+    )
+    plan = dry.plan
+    if request.method == "POST" and form.is_valid():
+        skip = form.cleaned_data["skip_invalid"]
+        if plan.counts["errors"] and not skip:
+            form.add_error(
+                "skip_invalid",
+                _(
+                    "Het bestand bevat fouten. Verbeter het bestand en upload het opnieuw, of kies "
+                    "ervoor alleen de rijen zonder fouten te importeren."
+                ),
+            )
+        elif not plan.can_import and not plan.problems:
+            form.add_error(None, _("Er zijn geen rijen om te importeren."))
+        else:
+            services.batch_set_options(batch=batch, skip_invalid=skip)
+            return redirect("imports:password", pk=batch.pk)
+    return render_step(
+        request,
+        batch,
+        "check",
+        "imports/check.html",
+        {
+            "form": form,
+            "plan": plan,
+            "counts": plan.counts,
+            "errors": plan.errors[:500],
+            "error_total": len(plan.errors),
+            "preview": [r for r in plan.rows if r.status != "error"][:10],
+        },
+    )
+
+
+@wizard_step
+def error_file(request, batch):
+    dry = services.import_dry_run(batch)
+    raw = {i + 1: row for i, row in enumerate(dry.table.rows)}
+    data = error_rows_xlsx(plan=dry.plan, headers=batch.headers, raw_rows=raw)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="fouten.xlsx"'
+    return response
+
+
+@wizard_step
+def password(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    form = PasswordForm(
+        posted(request),
+        has_password_column="password" in batch.mapping.values(),
+        initial={
+            "password_mode": options.password_mode,
+            "existing_passwords": options.existing_passwords,
+            "must_change_password": options.must_change_password,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_options(batch=batch, **form.cleaned_data)
+        return redirect("imports:group", pk=batch.pk)
+    return render_step(
+        request,
+        batch,
+        "password",
+        "imports/step_form.html",
+        {"form": form, "title": _("Wachtwoord"), "back": "imports:check"},
+    )
+
+
+@wizard_step
+def group(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    initial_group = groups_linkable_by(request.user).filter(pk=options.group_id).first()
+    form = GroupForm(
+        posted(request),
+        user=request.user,
+        initial={
+            "status": "active" if options.active else "inactive",
+            "group": initial_group,
+            "new_group_name": options.new_group_name,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = data.get("group")
+        services.batch_set_options(
+            batch=batch,
+            active=data["status"] == "active",
+            group_id=None if data.get("new_group_name") else (chosen.pk if chosen else None),
+            new_group_name=data.get("new_group_name", ""),
+        )
+        if "create_group" in request.POST:
+            if data.get("new_group_name"):
+                messages.success(
+                    request,
+                    _(
+                        "De kandidaatgroep '%(name)s' wordt aangemaakt bij het importeren en is "
+                        "gekozen."
+                    )
+                    % {"name": data["new_group_name"]},
+                )
+            return redirect("imports:group", pk=batch.pk)
+        return redirect("imports:supervisors", pk=batch.pk)
+    return render_step(request, batch, "group", "imports/group.html", {"form": form})
+
+
+@wizard_step
+def supervisors(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    form = SupervisorsForm(
+        posted(request),
+        user=request.user,
+        initial={
+            "supervisors": supervisors_visible_to(request.user).filter(
+                pk__in=options.supervisor_ids
+            ),
+            "link_directly": options.link_supervisors_directly,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_options(
+            batch=batch,
+            supervisor_ids=[u.pk for u in form.cleaned_data["supervisors"]],
+            link_supervisors_directly=form.cleaned_data["link_directly"],
+        )
+        return redirect("imports:validity", pk=batch.pk)
+    return render_step(
+        request,
+        batch,
+        "supervisors",
+        "imports/step_form.html",
+        {
+            "form": form,
+            "title": _("Selecteer begeleiders"),
+            "back": "imports:group",
+            "intro": _(
+                "De begeleiders worden aan de kandidaatgroep gekoppeld. Let op: de kandidaten "
+                "zijn dan alleen zichtbaar voor de begeleider zolang ze tot deze groep "
+                "behoren."
+            ),
+        },
+    )
+
+
+@wizard_step
+def validity(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    form = ValidityForm(
+        posted(request),
+        initial={"valid_from": options.valid_from, "valid_until": options.valid_until},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_options(batch=batch, **form.cleaned_data)
+        return redirect("imports:credentials", pk=batch.pk)
+    return render_step(
+        request,
+        batch,
+        "validity",
+        "imports/step_form.html",
+        {
+            "form": form,
+            "title": _("Geldigheidsduur"),
+            "back": "imports:supervisors",
+            "intro": _(
+                "Advies: verwerk vóór aanvang van een nieuw schooljaar alle mutaties in het "
+                "importbestand en importeer het opnieuw. Bestaande kandidaten worden dan "
+                "bijgewerkt en hun geldigheid verlengd."
+            ),
+        },
+    )
+
+
+@wizard_step
+def credentials(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    form = CredentialsForm(
+        posted(request),
+        initial={"send_credentials": "email" if options.send_credentials else "teacher"},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_options(
+            batch=batch, send_credentials=form.cleaned_data["send_credentials"]
+        )
+        return redirect("imports:confirm", pk=batch.pk)
+    return render_step(
+        request,
+        batch,
+        "credentials",
+        "imports/step_form.html",
+        {"form": form, "title": _("Inloggegevens"), "back": "imports:validity"},
+    )
+
+
+@wizard_step
+def confirm(request, batch):
+    options = ImportOptions.from_json(batch.options)
+    form = ConfirmForm(posted(request), initial={"report_email": options.report_email})
+    dry = services.import_dry_run(batch)
+    plan = dry.plan
+    if request.method == "POST" and form.is_valid():
+        services.batch_set_options(batch=batch, report_email=form.cleaned_data["report_email"])
+        if plan.problems:
+            form.add_error(None, " ".join(plan.problems))
+        elif plan.counts["errors"] and not options.skip_invalid:
+            form.add_error(
+                None,
+                _("Er zijn %(count)s fouten. Ga terug naar 'Controle'.")
+                % {"count": plan.counts["errors"]},
+            )
+        else:
+            services.import_queue(batch=batch, actor=request.user, ip=client_ip(request))
+            return redirect("imports:result", pk=batch.pk)
+    group_obj = groups_linkable_by(request.user).filter(pk=options.group_id).first()
+    chosen_supervisors = supervisors_visible_to(request.user).filter(pk__in=options.supervisor_ids)
+    return render_step(
+        request,
+        batch,
+        "confirm",
+        "imports/confirm.html",
+        {
+            "form": form,
+            "plan": plan,
+            "counts": plan.counts,
+            "group": group_obj,
+            "supervisors": chosen_supervisors,
+            "mapped": [
+                (batch.headers[int(i)], FIELD_BY_NAME[f].label)
+                for i, f in sorted(batch.mapping.items(), key=lambda kv: int(kv[0]))
+            ],
+        },
+    )
+
+
+@role_required(*STAFF)
+def result(request, pk):
+    batch = get_object_or_404(batches_visible_to(request.user).select_related("created_by"), pk=pk)
+    if batch.status == ImportBatch.Status.DRAFT:
+        return redirect("imports:mapping", pk=batch.pk)
+    mails = OutgoingMail.objects.filter(batch_id=batch.pk)
+    failed_mails = mails.filter(status=OutgoingMail.Status.FAILED)
+    return render(
+        request,
+        "imports/result.html",
+        {
+            "batch": batch,
+            "options": ImportOptions.from_json(batch.options),
+            "mail_counts": {s: mails.filter(status=s).count() for s in OutgoingMail.Status.values},
+            "failed_mails": failed_mails[:50],
+            "results": batch.results[:1000],
+            "finished": batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED),
+        },
+    )
+
+
+@role_required(*STAFF)
+def progress(request, pk):
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    return JsonResponse(
+        {
+            "status": batch.status,
+            "percent": batch.progress_percent,
+            "done": batch.progress_done,
+            "total": batch.progress_total,
+        }
+    )
+
+
+@role_required(*STAFF)
+def slips(request, pk):
+    batch = get_object_or_404(
+        batches_visible_to(request.user).filter(created_by=request.user).exclude(slips=None), pk=pk
+    )
+    response = FileResponse(iter([unseal(batch.slips)]), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="inlogbriefjes.pdf"'
+    return response
+
+
+@require_POST
+@role_required(*STAFF)
+def retry(request, pk):
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    if services.import_requeue(batch=batch, actor=request.user):
+        messages.success(request, _("De import is opnieuw gestart."))
+    return redirect("imports:result", pk=batch.pk)
+
+
+@require_POST
+@role_required(*STAFF)
+def resend_mails(request, pk):
+    from accounts.mail import mail_resend
+    from accounts.tasks import queue_mails
+
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    ids = mail_resend(
+        mail_ids=list(OutgoingMail.objects.filter(batch_id=batch.pk).values_list("pk", flat=True))
+    )
+    queue_mails(ids)
+    messages.success(
+        request, _("%(count)s e-mails worden opnieuw verstuurd.") % {"count": len(ids)}
+    )
+    return redirect("imports:result", pk=batch.pk)
+
+
+@role_required(*STAFF)
+def history(request):
+    batches = (
+        batches_visible_to(request.user)
+        .exclude(status=ImportBatch.Status.DRAFT)
+        .select_related("created_by")[:200]
+    )
+    return render(request, "imports/history.html", {"batches": batches})

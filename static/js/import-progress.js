@@ -1,0 +1,28 @@
+// Polls the import's progress and reloads the page when it has finished.
+(function () {
+  "use strict";
+  var box = document.getElementById("import-progress");
+  if (!box) { return; }
+  var status = box.getAttribute("data-status");
+  if (status === "done" || status === "failed") { return; }
+  var bar = document.getElementById("progress-bar");
+  var wrapper = bar ? bar.parentElement : null;
+  function poll() {
+    fetch(box.getAttribute("data-url"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        if (bar) {
+          bar.style.width = data.percent + "%";
+          bar.textContent = data.percent + "%";
+          wrapper.setAttribute("aria-valuenow", String(data.percent));
+        }
+        if (data.status === "done" || data.status === "failed") {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  poll();
+})();

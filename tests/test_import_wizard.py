@@ -1,0 +1,280 @@
+"""The wizard through the Django test client: every step, going back, two tabs, double click."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from candidates.models import Candidate, CandidateGroup
+from imports.models import ImportBatch
+from imports.options import ImportOptions
+
+from .import_helpers import people, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, data: bytes, name="kandidaten.xlsx"):
+    return client.post(reverse("imports:start"), {"file": SimpleUploadedFile(name, data)})
+
+
+def login(client, user):
+    client.force_login(user)
+
+
+def walk_to_confirm(client, batch, *, group=None, new_group="", supervisors=(), email=False):
+    pk = batch.pk
+    assert client.post(reverse("imports:check", args=[pk]), {}).status_code == 302
+    assert (
+        client.post(
+            reverse("imports:password", args=[pk]),
+            {"password_mode": "generate", "existing_passwords": "keep"},
+        ).status_code
+        == 302
+    )
+    data = {"status": "active", "group": group.pk if group else "", "new_group_name": new_group}
+    assert client.post(reverse("imports:group", args=[pk]), data).status_code == 302
+    assert (
+        client.post(
+            reverse("imports:supervisors", args=[pk]), {"supervisors": [s.pk for s in supervisors]}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            reverse("imports:validity", args=[pk]),
+            {"valid_from": "2026-11-28", "valid_until": "2027-07-31"},
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            reverse("imports:credentials", args=[pk]),
+            {"send_credentials": "email" if email else "teacher"},
+        ).status_code
+        == 302
+    )
+
+
+def test_example_file(client, world):
+    login(client, world.beheerder)
+    response = client.get(reverse("imports:example"))
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == ["Kandidaten", "Toelichting"]
+    ws = wb["Kandidaten"]
+    headers = [c.value for c in ws[1]]
+    assert headers[:4] == ["Kandidaatnummer *", "Voornaam *", "Tussenvoegsel", "Achternaam *"]
+    assert ws["A2"].value == "0012345"
+    assert ws["A2"].number_format == "@"
+    assert ws["F2"].is_date
+    # The template's own headers map without any change.
+    from imports.fields import suggest_mapping
+
+    assert set(suggest_mapping(headers).values()) == {
+        "candidate_number",
+        "first_name",
+        "surname_prefix",
+        "last_name",
+        "email",
+        "birth_date",
+        "group",
+        "username",
+        "password",
+    }
+
+
+def test_full_wizard_as_beheerder(client, world, django_capture_on_commit_callbacks):
+    login(client, world.beheerder)
+    response = upload(client, xlsx_bytes(people(3, start=50), title="Export 2026"))
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("imports:mapping", args=[batch.pk])
+    assert batch.header_row == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "Controleer of de gegevens in de linker- en rechterkolom overeenkomen" in page
+    assert "Voornaam50" in page  # sample values
+    mapping = {f"col_{i}": f for i, f in batch.mapping.items()}
+    assert client.post(reverse("imports:mapping", args=[batch.pk]), mapping).status_code == 302
+    check = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert 'data-count="new">3<' in check
+    walk_to_confirm(client, batch, group=world.own_group, supervisors=[world.supervisor])
+    confirm = client.get(reverse("imports:confirm", args=[batch.pk])).content.decode()
+    assert "Zorg 1" in confirm
+    assert "Importeer" in confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("imports:confirm", args=[batch.pk]), {"report_email": "rapport@rocm.example"}
+        )
+    assert response["Location"] == reverse("imports:result", args=[batch.pk])
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    result = client.get(response["Location"]).content.decode()
+    assert "De import is voltooid." in result
+    assert Candidate.objects.filter(groups=world.own_group).count() == 4
+    slips = client.get(reverse("imports:slips", args=[batch.pk]))
+    assert slips.status_code == 200
+    assert b"".join(slips.streaming_content).startswith(b"%PDF")
+
+
+def test_mapping_requires_required_fields(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1)))
+    batch = ImportBatch.objects.get()
+    response = client.post(
+        reverse("imports:mapping", args=[batch.pk]),
+        {"col_0": "candidate_number", "col_1": "first_name"},
+    )
+    assert response.status_code == 200
+    assert (
+        "Koppel een kolom aan het verplichte veld &#x27;Achternaam&#x27;."
+        in response.content.decode()
+    )
+    response = client.post(
+        reverse("imports:mapping", args=[batch.pk]),
+        {
+            "col_0": "candidate_number",
+            "col_1": "first_name",
+            "col_2": "first_name",
+            "col_3": "last_name",
+        },
+    )
+    assert (
+        "&#x27;Voornaam&#x27; is aan meer dan één kolom gekoppeld: Voornaam, Tussenvoegsel."
+        in response.content.decode()
+    )
+
+
+def test_changed_mapping_is_remembered_for_same_headers(client, world):
+    login(client, world.beheerder)
+    headers = ["Nr", "Naam", "Familienaam"]
+    upload(client, xlsx_bytes([["1", "Jan", "Berg"]], headers=headers))
+    first = ImportBatch.objects.get()
+    assert first.mapping == {}
+    client.post(
+        reverse("imports:mapping", args=[first.pk]),
+        {"col_0": "candidate_number", "col_1": "first_name", "col_2": "last_name"},
+    )
+    upload(client, xlsx_bytes([["2", "Piet", "Bos"]], headers=headers))
+    second = ImportBatch.objects.exclude(pk=first.pk).get()
+    assert second.mapping == {"0": "candidate_number", "1": "first_name", "2": "last_name"}
+
+
+def test_errors_shown_with_row_and_column_and_downloadable(client, world):
+    login(client, world.beheerder)
+    rows = people(3, start=60)
+    rows[1][3] = ""
+    rows[2][4] = "+cmd|' /C calc'!A0"  # DDE payload: must come back as text
+    upload(client, xlsx_bytes(rows))
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert "Rij 3, kolom Achternaam: verplicht veld is leeg" in page
+    assert "Rij 4, kolom E-mailadres: geen geldig e-mailadres" in page
+    assert 'data-count="errors">2<' in page
+    response = client.post(reverse("imports:check", args=[batch.pk]), {})
+    assert "Het bestand bevat fouten." in response.content.decode()
+    errors = client.get(reverse("imports:errors", args=[batch.pk]))
+    ws = load_workbook(io.BytesIO(errors.content)).active
+    values = list(ws.iter_rows(values_only=True))
+    assert values[0][-1] == "Fout"
+    assert [v[0] for v in values[1:]] == ["0000061", "0000062"]
+    assert values[2][4] == "+cmd|' /C calc'!A0"
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    # Choose to import only the valid rows.
+    assert (
+        client.post(reverse("imports:check", args=[batch.pk]), {"skip_invalid": "on"}).status_code
+        == 302
+    )
+    assert ImportOptions.from_json(ImportBatch.objects.get().options).skip_invalid is True
+
+
+def test_going_back_keeps_choices(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=70)))
+    batch = ImportBatch.objects.get()
+    walk_to_confirm(client, batch, group=world.other_group)
+    page = client.get(reverse("imports:group", args=[batch.pk])).content.decode()
+    assert f'<option value="{world.other_group.pk}" selected>' in page
+    page = client.get(reverse("imports:validity", args=[batch.pk])).content.decode()
+    assert 'value="2027-07-31"' in page
+
+
+def test_two_tabs_never_mix(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=80)), name="a.xlsx")
+    upload(client, xlsx_bytes(people(2, start=90)), name="b.xlsx")
+    a, b = ImportBatch.objects.get(file_name="a.xlsx"), ImportBatch.objects.get(file_name="b.xlsx")
+    client.post(
+        reverse("imports:group", args=[a.pk]), {"status": "active", "group": world.own_group.pk}
+    )
+    client.post(
+        reverse("imports:group", args=[b.pk]), {"status": "inactive", "group": world.other_group.pk}
+    )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.options["group_id"], a.options["active"]) == (world.own_group.pk, True)
+    assert (b.options["group_id"], b.options["active"]) == (world.other_group.pk, False)
+
+
+def test_double_click_imports_once(client, world, django_capture_on_commit_callbacks):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(2, start=95)))
+    batch = ImportBatch.objects.get()
+    walk_to_confirm(client, batch, group=world.own_group)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(reverse("imports:confirm", args=[batch.pk]), {"report_email": "a@b.nl"})
+        second = client.post(
+            reverse("imports:confirm", args=[batch.pk]), {"report_email": "a@b.nl"}
+        )
+    assert second.status_code == 404  # no longer a draft
+    assert len([c for c in callbacks if "_send_task" in repr(c)]) <= 1
+    assert Candidate.objects.filter(candidate_number__in=["0000095", "0000096"]).count() == 2
+
+
+def test_new_group_button(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=97)))
+    batch = ImportBatch.objects.get()
+    response = client.post(
+        reverse("imports:group", args=[batch.pk]),
+        {
+            "status": "active",
+            "group": "",
+            "new_group_name": "  Verpleegkunde   2027 ",
+            "create_group": "1",
+        },
+    )
+    assert response["Location"] == reverse("imports:group", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Verpleegkunde 2027" in page
+    assert not CandidateGroup.objects.filter(name="Verpleegkunde 2027").exists()
+    batch.refresh_from_db()
+    assert batch.options["new_group_name"] == "Verpleegkunde 2027"
+
+
+def test_coordinator_confirm_blocked_without_own_group(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=98)))
+    batch = ImportBatch.objects.get()
+    walk_to_confirm(client, batch)
+    response = client.post(reverse("imports:confirm", args=[batch.pk]), {"report_email": "c@d.nl"})
+    assert response.status_code == 200
+    assert "niet meer voor jou zichtbaar" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DRAFT
+
+
+def test_unreadable_upload_gets_dutch_message(client, world):
+    login(client, world.beheerder)
+    response = upload(client, b"%PDF-1.4 not a spreadsheet", name="lijst.xlsx")
+    assert response.status_code == 200
+    assert "PDF" in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+def test_wrong_extension(client, world):
+    login(client, world.beheerder)
+    response = upload(client, b"hello", name="lijst.docx")
+    assert "is geen ondersteund bestand" in response.content.decode()
