@@ -58,6 +58,10 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Passwords from a file get the full-strength hasher (0.18 s each), spread over the
+    # workers as chunk tasks; the last chunk to finish queues the write again.
+    hash_chunks_total = models.PositiveIntegerField(default=0)
+    hash_chunks_done = models.PositiveIntegerField(default=0)
     # Printable login slips (PDF) when a teacher hands out the credentials: Fernet-encrypted,
     # removed with the upload after KB_UPLOAD_RETENTION_HOURS.
     slips = models.BinaryField(null=True, blank=True, editable=False)
@@ -116,3 +120,18 @@ class RememberedMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}: {self.headers_key[:12]}"
+
+
+class ImportPasswordHash(models.Model):
+    """A hash made by a chunk task for one row of a batch (never the password itself).
+    Deleted in the transaction that writes the import."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    row = models.PositiveIntegerField()
+    hash = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "row"], name="unique_hash_per_row")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row}"

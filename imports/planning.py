@@ -297,8 +297,8 @@ def build_plan(
                     p.row,
                     label("candidate_number"),
                     _(
-                        "dit kandidaatnummer is binnen je school al in gebruik bij een kandidaat die "
-                        "jij niet kunt zien"
+                        "dit kandidaatnummer is binnen je school al in gebruik bij een "
+                        "kandidaat die jij niet kunt zien"
                     ),
                     p.values["candidate_number"],
                 )

@@ -238,8 +238,6 @@ def _scan_member(data: bytes, info, budget: list[int], refs, keep: bool) -> byte
             tail = buffer[-OVERLAP:]
     if size != info.file_size or crc != info.CRC:
         raise Rejected("truncated")
-    if refs is not None:
-        refs.finish()
     return b"".join(kept)
 
 
@@ -350,14 +348,11 @@ class CellRefScan:
                 continue
             if not letters:
                 # A <row r="..."> element: name its first cell when it has one.
-                cell = re.compile(rb'<c\s[^>]*? r="([A-Za-z]{1,3})0*%d"' % row)
+                cell = re.compile(rb'<c\b[^>]*? r="([A-Za-z]{1,3})0*%d"' % row)
                 found = cell.search(buffer, match.end(), match.end() + 512)
                 letters = found.group(1).decode().upper() if found else ""
             raise Rejected("stray_cell", ref=f"{letters[:8]}{row}", row=row)
         self.rows_before = rows + buffer.count(b"<row", counted_to)
-
-    def finish(self) -> None:
-        pass
 
 
 REF_RE = re.compile(rb"([A-Za-z]{0,16})0*([0-9]{0,16})")
@@ -427,9 +422,6 @@ class OdsRepeatScan:
             else:
                 self.pending = (b"</table:table>", self.base + match.start(), count)
         self.base += len(buffer) - min(len(buffer), OVERLAP)
-
-    def finish(self) -> None:
-        pass
 
 
 # --- parsing ----------------------------------------------------------------------------------

@@ -114,9 +114,13 @@ def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> Ta
             raise _not_a_spreadsheet(container, filename, expected_text=True)
         return _read_csv(data, limits, max_rows)
     if container == "cfb":
-        # An OOXML or ODS file saved with a password is a CFB container around the encrypted
-        # package; a .xls is CFB too. Only a CFB holding a workbook stream is a spreadsheet.
-        if "EncryptedPackage".encode("utf-16-le") in data or "Book".encode("utf-16-le") not in data:
+        # A workbook saved with a password is a CFB container around the encrypted package,
+        # whatever its extension; a real .xls is CFB too, holding a "Workbook" stream ("Book"
+        # before Excel 97). So a CFB named .xlsx/.xlsm/.ods without one is taken for an
+        # encrypted file, and one with it for an .xls under the wrong name.
+        encrypted = "EncryptedPackage".encode("utf-16-le") in data
+        workbook_stream = any(n.encode("utf-16-le") in data for n in ("Workbook", "Book"))
+        if encrypted or (extension != ".xls" and not workbook_stream):
             raise ReadError(_encrypted_message(), "encrypted")
         return _read_spreadsheet(data, "cfb", "xls", limits, max_rows)
     if container == "zip":
@@ -128,12 +132,21 @@ def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> Ta
 
 
 def _read_spreadsheet(data: bytes, container: str, extension_format: str, limits, max_rows):
-    result = _run_child(data, dict(limits, kind=container))
-    if result[0] == "error":
-        raise _child_error(result[1], result[2], limits, max_rows)
-    _, kind, sheet_name, rows, dates = result
-    for row_index, column, value in dates:
-        rows[row_index][column] = _date_from_tuple(value)
+    output = _run_child(data, dict(limits, kind=container))
+    # Half a million new objects would set off several full garbage collections, tripling
+    # the time of this step; none of them can be part of a reference cycle.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = _load_result(output)
+        if result[0] == "error":
+            raise _child_error(result[1], result[2], limits, max_rows)
+        _, kind, sheet_name, rows, dates = result
+        for row_index, column, value in dates:
+            rows[row_index][column] = _date_from_tuple(value)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if not rows:
         raise ReadError(
             _("Het eerste werkblad (‘%(sheet)s’) is leeg.") % {"sheet": sheet_name}, "empty"
@@ -146,7 +159,8 @@ def _read_spreadsheet(data: bytes, container: str, extension_format: str, limits
     return Table(rows=rows, sheet_name=sheet_name, file_format=file_format)
 
 
-def _run_child(data: bytes, opts: dict) -> tuple:
+def _run_child(data: bytes, opts: dict) -> bytes:
+    """What imports.reader_child wrote, or a ReadError when it died or overran."""
     header = marshal.dumps(opts)
     command = [
         sys.executable,
@@ -175,30 +189,31 @@ def _run_child(data: bytes, opts: dict) -> tuple:
                 "het opnieuw op in Excel of LibreOffice, zonder lege opmaak buiten de tabel, en "
                 "probeer het opnieuw."
             )
-            % {"seconds": CHILD_TIMEOUT_SECONDS},
+            % {"seconds": _number(CHILD_TIMEOUT_SECONDS)},
             "unreadable",
         ) from None
     if process.returncode != 0:
+        # Killed by the memory or CPU limit, or aborted inside the native reader.
         logger.warning(
             "Spreadsheet reader exited with %s: %s",
             process.returncode,
             process.stderr[-2000:].decode("utf-8", "replace"),
         )
         raise ReadError(_unreadable_message(), "unreadable")
+    return process.stdout
+
+
+def _load_result(output: bytes) -> tuple:
     # marshal, not pickle: even a reader subverted by a hostile file can only hand back plain
-    # lists, strings and numbers, never objects that run code when loaded.
-    # Half a million new objects would trigger several full collections, tripling the time
-    # of this step; none of them can be part of a reference cycle.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    # lists, strings and numbers, never objects that run code when they are loaded.
     try:
-        result = marshal.loads(process.stdout)
+        result = marshal.loads(output)
     except (EOFError, ValueError, TypeError):
         result = None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    if not isinstance(result, tuple) or not result or result[0] not in ("ok", "error"):
+    valid = isinstance(result, tuple) and (
+        (len(result) == 5 and result[0] == "ok") or (len(result) == 3 and result[0] == "error")
+    )
+    if not valid:
         logger.warning("Spreadsheet reader returned no valid result")
         raise ReadError(_unreadable_message(), "unreadable")
     return result
@@ -526,7 +541,7 @@ def _unreadable_message() -> str:
     )
 
 
-def _number(value: int) -> str:
+def _number(value: float) -> str:
     """50000 → "50.000" in Dutch (the active language decides)."""
     return number_format(value, force_grouping=True)
 

@@ -4,12 +4,17 @@ from celery import shared_task
 from django.utils import timezone
 
 from .models import ImportBatch, ImportFile
-from .services import import_execute
+from .services import import_execute, import_hash_chunk
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import(batch_id: str) -> None:
     import_execute(batch_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def hash_file_passwords(batch_id: str, rows: list[int]) -> None:
+    import_hash_chunk(batch_id, rows)
 
 
 @shared_task
