@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 SESSION_STARTED_KEY = "kb_session_started"
@@ -26,4 +27,26 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("Je sessie is verlopen. Log opnieuw in."))
                 return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class MustChangePasswordMiddleware:
+    """'Wachtwoord wijzigen bij de eerste keer inloggen': until the user has chosen a password
+    of their own, every page leads to the change form (logout and language excepted). Not
+    while a beheerder is logged in as the candidate: that must not use up the change."""
+
+    ALLOWED = ("accounts:password_change", "accounts:logout", "set_language", "hijack:release")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and not request.session.get("hijack_history")
+            and request.path not in {reverse(name) for name in self.ALLOWED}
+        ):
+            return redirect("accounts:password_change")
         return self.get_response(request)

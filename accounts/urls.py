@@ -8,5 +8,6 @@ app_name = "accounts"
 urlpatterns = [
     path("inloggen/", views.LoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("wachtwoord-wijzigen/", views.password_change, name="password_change"),
     path("", views.home, name="home"),
 ]

@@ -1,11 +1,15 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .forms import LoginForm
-from .models import Role
+from .models import AuditLog, Role
+from .services import audit, client_ip
 
 
 class LoginView(auth_views.LoginView):
@@ -37,3 +41,25 @@ def home(request):
     if user.is_superuser:
         return redirect(reverse("admin:index"))
     return render(request, "accounts/no_role.html", status=403)
+
+
+@login_required
+def password_change(request):
+    """Choose a new password (required after an import or reset with 'wijzigen bij eerste
+    keer inloggen'). The new password gets the full-strength hasher and every validator."""
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+        update_session_auth_hash(request, user)
+        audit(
+            action=AuditLog.Action.PASSWORD_RESET,
+            actor=user,
+            target=user,
+            after={"by": "self"},
+            ip=client_ip(request),
+        )
+        messages.success(request, _("Je wachtwoord is gewijzigd."))
+        return redirect("accounts:home")
+    return render(request, "accounts/password_change.html", {"form": form})

@@ -146,3 +146,53 @@ def test_absolute_session_timeout(client, world, settings):
     response = client.get(reverse("candidates:list"))
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:login")
+
+
+def test_must_change_password_at_first_login(client, world):
+    user = world.in_own_group.user
+    user.must_change_password = True
+    user.save()
+    assert login(client, user.username).status_code == 302
+    response = client.get(reverse("candidates:me"))
+    assert response["Location"] == reverse("accounts:password_change")
+    page = client.get(reverse("accounts:password_change")).content.decode()
+    assert "Kies een eigen wachtwoord voordat je verdergaat." in page
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Een-Nieuw-Wachtwoord-9",
+            "new_password2": "Een-Nieuw-Wachtwoord-9",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.must_change_password is False
+    assert user.check_password("Een-Nieuw-Wachtwoord-9")
+    assert client.get(reverse("candidates:me")).status_code == 200
+
+
+def test_generated_password_hash_upgraded_at_first_login(client, world):
+    from django.contrib.auth.hashers import identify_hasher, make_password
+
+    user = world.in_own_group.user
+    user.password = make_password("Gegenereerd-abc-123", hasher="pbkdf2_sha256_generated")
+    user.save()
+    assert login(client, user.username, "Gegenereerd-abc-123").status_code == 302
+    user.refresh_from_db()
+    assert identify_hasher(user.password).algorithm != "pbkdf2_sha256_generated"
+    assert user.check_password("Gegenereerd-abc-123")
+
+
+def test_generated_passwords_pass_every_validator():
+    from django.contrib.auth.password_validation import validate_password
+
+    from accounts.models import User
+    from accounts.passwords import ALPHABET, entropy_bits, generate_password
+
+    assert entropy_bits(12) >= 68
+    for _ in range(200):
+        password = generate_password(12)
+        assert len(password) == 12
+        assert set(password) <= set(ALPHABET)
+        validate_password(password, user=User(username="jan", first_name="Jan"))
