@@ -45,9 +45,7 @@ IN_CHUNK = 256 * 1024
 # still seen whole. Larger than any pattern below, and than any sane ODS cell tag.
 OVERLAP = 4096
 # Members that are never parsed as XML; they are still inflated to check their real size.
-BINARY_SUFFIXES = (
-    ".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff", ".wdp",
-)  # fmt: skip
+BINARY_SUFFIXES = tuple(".bin .png .jpg .jpeg .gif .bmp .emf .wmf .tif .tiff .wdp".split())
 
 
 # A DTD is the door to both entity expansion ("billion laughs") and external entities (XXE).
@@ -482,8 +480,7 @@ def convert(rows: list[list], opts: dict) -> tuple[list, list]:
 
 def _date_tuple(value) -> tuple:
     if isinstance(value, datetime.datetime):
-        return ("datetime", value.year, value.month, value.day, value.hour, value.minute,
-                value.second, value.microsecond)  # fmt: skip
+        return ("datetime", *value.timetuple()[:6], value.microsecond)
     if isinstance(value, datetime.date):
         return ("date", value.year, value.month, value.day)
     if isinstance(value, datetime.time):
