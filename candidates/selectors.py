@@ -13,11 +13,14 @@ functions; nothing filters candidates by hand. The rule (issue 2 and the seed do
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import date, timedelta
 
-from accounts.models import Role, User
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import Candidate, CandidateGroup
+from accounts.models import AuditLog, Role, User
+
+from .models import Candidate, CandidateGroup, fold
 
 _membership = Candidate.groups.through
 
@@ -91,3 +94,172 @@ def supervisors_visible_to(user: User) -> QuerySet[User]:
 
 def candidate_visible_to(user: User, pk: int) -> Candidate | None:
     return candidates_visible_to(user).select_related("user").filter(pk=pk).first()
+
+
+# --- Reads built on the rule above --------------------------------------------------------------
+
+SORTS = {
+    "name": ("user__last_name", "user__first_name", "user__surname_prefix", "pk"),
+    "-name": ("-user__last_name", "-user__first_name", "-user__surname_prefix", "-pk"),
+    "number": ("candidate_number", "pk"),
+    "-number": ("-candidate_number", "-pk"),
+}
+EXPIRY_WARNING_DAYS = 30
+
+
+def candidate_search(candidates: QuerySet[Candidate], query: str) -> QuerySet[Candidate]:
+    """Every word must occur in the folded search text: 'umit yilmaz' finds 'Ümit Yılmaz'."""
+    for word in fold(query).split():
+        candidates = candidates.filter(search_text__contains=word)
+    return candidates
+
+
+def candidates_filtered(
+    user: User,
+    *,
+    query: str = "",
+    group: str = "",
+    status: str = "",
+    validity: str = "",
+    sort: str = "name",
+    today: date | None = None,
+) -> QuerySet[Candidate]:
+    """The candidate list: visible candidates, searched, filtered and sorted.
+
+    `group` is a group id (already checked against groups_visible_to) or "none".
+    """
+    today = today or timezone.localdate()
+    candidates = candidate_search(candidates_visible_to(user), query)
+    if group == "none":
+        candidates = candidates.filter(groups=None)
+    elif group:
+        candidates = candidates.filter(groups__id=int(group))
+    if status == "active":
+        candidates = candidates.filter(user__is_active=True)
+    elif status == "inactive":
+        candidates = candidates.filter(user__is_active=False)
+    if validity == "valid":
+        candidates = candidates.filter(
+            Q(user__valid_from=None) | Q(user__valid_from__lte=today),
+            Q(user__valid_until=None) | Q(user__valid_until__gte=today),
+        )
+    elif validity == "expiring":
+        candidates = candidates.filter(
+            user__valid_until__gte=today,
+            user__valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+        )
+    elif validity == "expired":
+        candidates = candidates.filter(user__valid_until__lt=today)
+    return candidates.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def with_list_relations(candidates: QuerySet[Candidate], user: User) -> QuerySet[Candidate]:
+    """One query for the rows and one for their groups, whatever the page size. Only groups the
+    viewer may see are shown, so a coordinator does not learn other groups' names."""
+    return candidates.select_related("user").prefetch_related(
+        Prefetch("groups", queryset=groups_visible_to(user).order_by("name"))
+    )
+
+
+def group_members_visible_to(user: User, group: CandidateGroup) -> QuerySet[Candidate]:
+    return candidates_visible_to(user).filter(groups=group)
+
+
+def groups_with_member_counts(user: User) -> QuerySet[CandidateGroup]:
+    """A coordinator sees every member of their own groups, so these counts leak nothing."""
+    return (
+        groups_visible_to(user)
+        .select_related("education_area")
+        .annotate(member_count=Count("members"))
+        .order_by("name")
+    )
+
+
+def candidate_number_taken(
+    *, organisation_id: int, number: str, exclude_pk: int | None = None
+) -> bool:
+    """Uniqueness inside the college (a database constraint); says nothing about visibility."""
+    return (
+        Candidate.objects.filter(organisation_id=organisation_id, candidate_number=number)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def group_name_taken(*, organisation_id: int, name: str, exclude_pk: int | None = None) -> bool:
+    return (
+        CandidateGroup.objects.filter(organisation_id=organisation_id, name__iexact=name)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
+    """Usernames are unique across the installation (the login page has no college picker)."""
+    return User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists()
+
+
+def editable_staff_of(user: User) -> QuerySet[User]:
+    """Colleagues a beheerder manages on 'Medewerkers': coordinators and supervisors."""
+    if user.role != Role.BEHEERDER:
+        return User.objects.none()
+    return staff_visible_to(user).filter(role__in=(Role.TOETSCOORDINATOR, Role.BEGELEIDER))
+
+
+def audit_rows_visible_to(user: User) -> QuerySet[AuditLog]:
+    """The college's audit log, for its beheerders only."""
+    if user.role != Role.BEHEERDER or user.organisation_id is None:
+        return AuditLog.objects.none()
+    return AuditLog.objects.filter(organisation_id=user.organisation_id).select_related(
+        "actor", "target_user"
+    )
+
+
+def candidate_history(candidate: Candidate) -> QuerySet[AuditLog]:
+    """Audit rows about one candidate (the caller found the candidate through the rule)."""
+    return AuditLog.objects.filter(target_user_id=candidate.pk).select_related("actor")
+
+
+# --- System-wide reads for the nightly tasks (no user: they act for every college) ------------
+
+
+def candidates_to_expire(today: date) -> QuerySet[Candidate]:
+    """Active candidates whose last valid day lies before `today`."""
+    return Candidate.objects.filter(user__is_active=True, user__valid_until__lt=today)
+
+
+def coordinators_for_digest() -> QuerySet[User]:
+    return User.objects.filter(
+        role=Role.TOETSCOORDINATOR, is_active=True, organisation__isnull=False
+    ).exclude(email="")
+
+
+def candidates_expiring_for(user: User, today: date) -> QuerySet[Candidate]:
+    return (
+        candidates_visible_to(user)
+        .filter(
+            user__is_active=True,
+            user__valid_until__gte=today,
+            user__valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+        )
+        .select_related("user")
+        .order_by("user__valid_until", "user__last_name", "user__first_name")
+    )
+
+
+def candidates_supervised_by(user: User) -> QuerySet[Candidate]:
+    """'Mijn kandidaten': the visible candidates, each marked with what makes it visible:
+    `is_direct` (linked to the supervisor directly) and `via_groups` (supervised groups)."""
+    direct = Candidate.supervisors.through.objects.filter(
+        candidate_id=OuterRef("pk"), user_id=user.pk
+    )
+    return (
+        candidates_visible_to(user)
+        .annotate(is_direct=Exists(direct))
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "groups", queryset=groups_visible_to(user).order_by("name"), to_attr="via_groups"
+            )
+        )
+    )

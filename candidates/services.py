@@ -1,15 +1,37 @@
-"""Writes about candidates and groups. Each one audits what it changed."""
+"""Writes about candidates, groups, staff and college settings. Each one audits what it
+changed, with the values before and after (style guide point 7)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from accounts.models import AuditLog, Organisation, Role, User
-from accounts.services import audit
+from accounts.mail import mail_queue
+from accounts.models import AuditLog, EducationArea, Organisation, OutgoingMail, Role, User
+from accounts.passwords import generate_password
+from accounts.services import audit, staff_create, staff_update
+from accounts.tasks import queue_mails
 
 from .models import Candidate, CandidateGroup
+from .selectors import (
+    candidates_expiring_for,
+    candidates_to_expire,
+    coordinators_for_digest,
+    groups_visible_to,
+)
 
 
 @transaction.atomic
@@ -106,3 +128,722 @@ def group_create(
         ip=ip,
     )
     return group
+
+
+# --- Shared helpers ------------------------------------------------------------------------------
+
+# Generated passwords (>= 68 bits, see accounts.passwords) may use the cheap hasher; it is
+# upgraded to the full-strength default at the first login. Typed passwords never use it.
+GENERATED_HASHER = "pbkdf2_sha256_generated"
+
+
+def _plain(value: Any) -> Any:
+    """Audit rows are JSON: dates become ISO strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _group_names_by_candidate(candidate_ids: Iterable[int]) -> dict[int, list[str]]:
+    """All groups of each candidate (audit rows record the full truth, not a viewer's part)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = Candidate.groups.through.objects.filter(candidate_id__in=list(candidate_ids))
+    for candidate_id, name in rows.values_list("candidate_id", "candidategroup__name"):
+        names[candidate_id].append(name)
+    return {pk: sorted(group_names) for pk, group_names in names.items()}
+
+
+def credentials_context(user: User, organisation: Organisation) -> dict[str, str]:
+    """Placeholders of the credentials mail, except {wachtwoord} (that one is sealed)."""
+    return {
+        "naam": user.display_name or user.username,
+        "gebruikersnaam": user.username,
+        "school": organisation.name,
+        "geldig_tot": (
+            date_format(user.valid_until, "j F Y") if user.valid_until else _("onbepaalde tijd")
+        ),
+        "inlog_url": settings.KB_BASE_URL + reverse("accounts:login"),
+    }
+
+
+def credentials_mail_queue(*, user: User, organisation: Organisation, password: str):
+    """Store one credentials mail; the password is kept only sealed until it is sent."""
+    return mail_queue(
+        kind=OutgoingMail.Kind.CREDENTIALS,
+        to=user.email,
+        subject=_("Je inloggegevens voor %(school)s") % {"school": organisation.name},
+        organisation=organisation,
+        recipient_user=user,
+        context=credentials_context(user, organisation),
+        secret={"password": password},
+    )
+
+
+def slip_entry(
+    candidate: Candidate, password: str, *, group_name: str | None = None
+) -> dict[str, str]:
+    """One login slip for candidates.slips.render_login_slips. Uses candidate.groups.all(),
+    so prefetch only the groups the reader may see."""
+    user = candidate.user
+    if group_name is None:
+        group_name = next((g.name for g in candidate.groups.all()), "")
+    return {
+        "name": user.display_name or user.username,
+        "sort_name": user.sort_name or user.username,
+        "username": user.username,
+        "password": password,
+        "group": group_name,
+        "candidate_number": candidate.candidate_number,
+        "valid_until": date_format(user.valid_until, "j F Y") if user.valid_until else "",
+    }
+
+
+# --- One candidate ('Wijzig deze gebruiker') ----------------------------------------------------
+
+CANDIDATE_USER_FIELDS = (
+    "first_name",
+    "surname_prefix",
+    "last_name",
+    "email",
+    "is_active",
+    "valid_from",
+    "valid_until",
+)
+CANDIDATE_OWN_FIELDS = ("candidate_number", "birth_date")
+_AUDIT_SPLIT = (
+    (AuditLog.Action.STATUS_CHANGED, {"is_active"}),
+    (AuditLog.Action.VALIDITY_CHANGED, {"valid_from", "valid_until"}),
+    (
+        AuditLog.Action.USER_CHANGED,
+        {"first_name", "surname_prefix", "last_name", "email", "candidate_number", "birth_date"},
+    ),
+)
+
+
+@transaction.atomic
+def candidate_update(
+    *, actor: User, candidate: Candidate, ip: str | None = None, **changes: Any
+) -> Candidate:
+    """Change names, e-mail, number, birth date, status or validity; one audit row per kind."""
+    unknown = set(changes) - set(CANDIDATE_USER_FIELDS) - set(CANDIDATE_OWN_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)}")
+    user = candidate.user
+
+    def owner(name: str):
+        return user if name in CANDIDATE_USER_FIELDS else candidate
+
+    before = {f: getattr(owner(f), f) for f in changes}
+    changed = {f for f, value in changes.items() if before[f] != value}
+    if not changed:
+        return candidate
+    for name in changed:
+        setattr(owner(name), name, changes[name])
+    user_fields = sorted(changed & set(CANDIDATE_USER_FIELDS))
+    if user_fields:
+        user.save(update_fields=user_fields)
+    candidate.refresh_search_text()
+    candidate.save(update_fields=[*sorted(changed & set(CANDIDATE_OWN_FIELDS)), "search_text"])
+    for action, fields in _AUDIT_SPLIT:
+        part = sorted(changed & fields)
+        if part:
+            audit(
+                action=action,
+                actor=actor,
+                target=user,
+                before={f: _plain(before[f]) for f in part},
+                after={f: _plain(changes[f]) for f in part},
+                ip=ip,
+            )
+    return candidate
+
+
+@transaction.atomic
+def candidate_set_password(
+    *,
+    actor: User,
+    candidate: Candidate,
+    password: str,
+    must_change_password: bool,
+    ip: str | None = None,
+) -> None:
+    """A password typed by the editor: a person chose it, so it gets the full-strength hasher."""
+    user = candidate.user
+    before = {"must_change_password": user.must_change_password}
+    user.set_password(password)
+    user.must_change_password = must_change_password
+    user.save(update_fields=["password", "must_change_password"])
+    audit(
+        action=AuditLog.Action.PASSWORD_RESET,
+        actor=actor,
+        target=user,
+        before=before,
+        after={"method": "typed", "must_change_password": must_change_password},
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def candidate_links_update(
+    *,
+    actor: User,
+    candidate: Candidate,
+    groups: Iterable[CandidateGroup],
+    supervisors: Iterable[User],
+    ip: str | None = None,
+) -> None:
+    """Set the complete sets of groups and directly linked supervisors.
+
+    The form keeps the groups the editor may not link (a coordinator sees only their own), so
+    those arrive here unchanged.
+    """
+    groups, supervisors = list(groups), list(supervisors)
+    # Read the links fresh: a caller may have prefetched only the groups its user may see.
+    before_groups = _group_names_by_candidate([candidate.pk]).get(candidate.pk, [])
+    before_supervisors = sorted(
+        User.objects.filter(direct_candidates=candidate).values_list("username", flat=True)
+    )
+    after_groups = sorted(g.name for g in groups)
+    after_supervisors = sorted(u.username for u in supervisors)
+    if before_groups != after_groups:
+        candidate.groups.set(groups)
+        audit(
+            action=AuditLog.Action.GROUP_LINKS_CHANGED,
+            actor=actor,
+            target=candidate.user,
+            before={"groups": before_groups},
+            after={"groups": after_groups},
+            ip=ip,
+        )
+    if before_supervisors != after_supervisors:
+        candidate.supervisors.set(supervisors)
+        audit(
+            action=AuditLog.Action.SUPERVISOR_LINKS_CHANGED,
+            actor=actor,
+            target=candidate.user,
+            before={"supervisors": before_supervisors},
+            after={"supervisors": after_supervisors},
+            ip=ip,
+        )
+
+
+# --- Many candidates (bulk actions on a selection or a whole group) -----------------------------
+
+
+DELIVERIES = ("mail", "slip", "shown")
+
+
+@dataclass
+class PasswordReset:
+    """The outcome of a bulk reset. `slips` holds plaintext passwords for this response only:
+    it is never stored (mails keep theirs sealed until delivered)."""
+
+    slips: list[dict[str, str]] = field(default_factory=list)
+    mailed: int = 0
+    without_email: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.slips)
+
+
+@transaction.atomic
+def candidates_reset_passwords(
+    *,
+    actor: User,
+    candidates: Iterable[Candidate],
+    delivery: str,
+    group_name: str | None = None,
+    must_change_password: bool | None = None,
+    ip: str | None = None,
+) -> PasswordReset:
+    """Give each candidate a new generated password. `delivery` is "mail" (queued, sealed),
+    "slip" (the caller renders result.slips as a PDF) or "shown" (the caller shows it once).
+
+    With "mail", candidates without an e-mail address are skipped (a new password nobody
+    receives would only lock them out) and listed in the result. `must_change_password=None`
+    leaves that flag as it is.
+    """
+    if delivery not in DELIVERIES:
+        raise ValueError(f"unknown delivery {delivery}")
+    send_mail = delivery == "mail"
+    organisation = actor.organisation
+    result = PasswordReset()
+    users, mail_ids = [], []
+    for candidate in candidates:
+        user = candidate.user
+        if send_mail and not user.email:
+            result.without_email.append(user.display_name or user.username)
+            continue
+        password = generate_password(organisation.password_length)
+        user.password = make_password(password, hasher=GENERATED_HASHER)
+        if must_change_password is not None:
+            user.must_change_password = must_change_password
+        users.append(user)
+        result.slips.append(slip_entry(candidate, password, group_name=group_name))
+        if send_mail:
+            mail = credentials_mail_queue(user=user, organisation=organisation, password=password)
+            mail_ids.append(mail.pk)
+    User.objects.bulk_update(users, ["password", "must_change_password"], batch_size=500)
+    after = {"method": "generated", "delivery": delivery}
+    if must_change_password is not None:
+        after["must_change_password"] = must_change_password
+    for user in users:
+        audit(action=AuditLog.Action.PASSWORD_RESET, actor=actor, target=user, after=after, ip=ip)
+    if mail_ids:
+        queue_mails(mail_ids)
+    result.mailed = len(mail_ids)
+    return result
+
+
+@transaction.atomic
+def candidates_set_active(
+    *, actor: User, candidates: Iterable[Candidate], is_active: bool, ip: str | None = None
+) -> int:
+    """Activate or deactivate; only the accounts that change get an audit row."""
+    users = [c.user for c in candidates if c.user.is_active != is_active]
+    User.objects.filter(pk__in=[u.pk for u in users]).update(is_active=is_active)
+    for user in users:
+        user.is_active = is_active
+        audit(
+            action=AuditLog.Action.STATUS_CHANGED,
+            actor=actor,
+            target=user,
+            before={"is_active": not is_active},
+            after={"is_active": is_active},
+            ip=ip,
+        )
+    return len(users)
+
+
+@transaction.atomic
+def candidates_set_valid_until(
+    *, actor: User, candidates: Iterable[Candidate], valid_until: date, ip: str | None = None
+) -> int:
+    users = [c.user for c in candidates if c.user.valid_until != valid_until]
+    User.objects.filter(pk__in=[u.pk for u in users]).update(valid_until=valid_until)
+    for user in users:
+        audit(
+            action=AuditLog.Action.VALIDITY_CHANGED,
+            actor=actor,
+            target=user,
+            before={"valid_until": _plain(user.valid_until)},
+            after={"valid_until": _plain(valid_until)},
+            ip=ip,
+        )
+        user.valid_until = valid_until
+    return len(users)
+
+
+def _members_of(group: CandidateGroup, candidates: list[Candidate]) -> set[int]:
+    return set(
+        Candidate.groups.through.objects.filter(
+            candidategroup_id=group.pk, candidate_id__in=[c.pk for c in candidates]
+        ).values_list("candidate_id", flat=True)
+    )
+
+
+@transaction.atomic
+def candidates_link_group(
+    *, actor: User, candidates: Iterable[Candidate], group: CandidateGroup, ip: str | None = None
+) -> int:
+    candidates = list(candidates)
+    before = _group_names_by_candidate(c.pk for c in candidates)
+    members = _members_of(group, candidates)
+    new = [c for c in candidates if c.pk not in members]
+    Candidate.groups.through.objects.bulk_create(
+        [Candidate.groups.through(candidate_id=c.pk, candidategroup_id=group.pk) for c in new]
+    )
+    for candidate in new:
+        old = before.get(candidate.pk, [])
+        audit(
+            action=AuditLog.Action.GROUP_LINKS_CHANGED,
+            actor=actor,
+            target=candidate.user,
+            before={"groups": old},
+            after={"groups": sorted([*old, group.name])},
+            ip=ip,
+        )
+    return len(new)
+
+
+@transaction.atomic
+def candidates_unlink_group(
+    *, actor: User, candidates: Iterable[Candidate], group: CandidateGroup, ip: str | None = None
+) -> int:
+    candidates = list(candidates)
+    before = _group_names_by_candidate(c.pk for c in candidates)
+    member_ids = _members_of(group, candidates)
+    members = [c for c in candidates if c.pk in member_ids]
+    Candidate.groups.through.objects.filter(
+        candidategroup_id=group.pk, candidate_id__in=[c.pk for c in members]
+    ).delete()
+    for candidate in members:
+        old = before[candidate.pk]
+        after = list(old)
+        after.remove(group.name)
+        audit(
+            action=AuditLog.Action.GROUP_LINKS_CHANGED,
+            actor=actor,
+            target=candidate.user,
+            before={"groups": old},
+            after={"groups": after},
+            ip=ip,
+        )
+    return len(members)
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+
+def _group_state(group: CandidateGroup) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "education_area": group.education_area.name if group.education_area else "",
+        "coordinators": sorted(u.username for u in group.coordinators.all()),
+        "supervisors": sorted(u.username for u in group.supervisors.all()),
+    }
+
+
+@transaction.atomic
+def group_update(
+    *,
+    actor: User,
+    group: CandidateGroup,
+    name: str,
+    education_area: EducationArea | None,
+    supervisors: Iterable[User],
+    coordinators: Iterable[User] | None = None,
+    ip: str | None = None,
+) -> CandidateGroup:
+    """`coordinators=None` leaves them alone: only a beheerder appoints coordinators."""
+    before = _group_state(group)
+    group.name = name
+    group.education_area = education_area
+    group.save(update_fields=["name", "education_area"])
+    group.supervisors.set(list(supervisors))
+    if coordinators is not None:
+        group.coordinators.set(list(coordinators))
+    after = _group_state(group)
+    changed = [key for key in before if before[key] != after[key]]
+    if changed:
+        audit(
+            action=AuditLog.Action.GROUP_CHANGED,
+            actor=actor,
+            organisation=group.organisation,
+            target_repr=group.name,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+            ip=ip,
+        )
+    return group
+
+
+# --- Staff ('Medewerkers') ---------------------------------------------------------------------
+
+EDITABLE_STAFF_ROLES = (Role.TOETSCOORDINATOR, Role.BEGELEIDER)
+
+
+def _staff_groups(staff: User, role: str):
+    return staff.coordinated_groups if role == Role.TOETSCOORDINATOR else staff.supervised_groups
+
+
+def _staff_set_groups(
+    *, actor: User, staff: User, role: str, groups: Iterable[CandidateGroup], ip: str | None
+) -> None:
+    relation = _staff_groups(staff, role)
+    before = sorted(g.name for g in relation.all())
+    groups = list(groups)
+    after = sorted(g.name for g in groups)
+    if before == after:
+        return
+    relation.set(groups)
+    key = "coordinated_groups" if role == Role.TOETSCOORDINATOR else "supervised_groups"
+    audit(
+        action=AuditLog.Action.GROUP_LINKS_CHANGED,
+        actor=actor,
+        target=staff,
+        before={key: before},
+        after={key: after},
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def staff_member_create(
+    *,
+    actor: User,
+    username: str,
+    role: str,
+    first_name: str = "",
+    surname_prefix: str = "",
+    last_name: str = "",
+    email: str = "",
+    groups: Iterable[CandidateGroup] = (),
+    send_mail: bool = False,
+    ip: str | None = None,
+) -> tuple[User, str]:
+    """Create a coordinator or supervisor of the actor's college with a generated password,
+    returned once for the page (and mailed when asked)."""
+    if role not in EDITABLE_STAFF_ROLES:
+        raise ValueError(f"a beheerder cannot create role {role}")
+    organisation = actor.organisation
+    password = generate_password(organisation.password_length)
+    staff = staff_create(
+        actor=actor,
+        organisation=organisation,
+        username=username,
+        role=role,
+        first_name=first_name,
+        surname_prefix=surname_prefix,
+        last_name=last_name,
+        email=email,
+        password=password,
+        ip=ip,
+    )
+    staff.must_change_password = True
+    staff.save(update_fields=["must_change_password"])
+    _staff_set_groups(actor=actor, staff=staff, role=role, groups=groups, ip=ip)
+    if send_mail and email:
+        mail = credentials_mail_queue(user=staff, organisation=organisation, password=password)
+        queue_mails([mail.pk])
+    return staff, password
+
+
+@transaction.atomic
+def staff_member_update(
+    *,
+    actor: User,
+    staff: User,
+    groups: Iterable[CandidateGroup],
+    is_active: bool,
+    ip: str | None = None,
+    **changes: Any,
+) -> User:
+    """Names, e-mail, role, status and group links. Changing the role drops the links that
+    belonged to the old role, audited, so nobody keeps seeing candidates through them."""
+    old_role = staff.role
+    new_role = changes.get("role", old_role)
+    if new_role not in EDITABLE_STAFF_ROLES or old_role not in EDITABLE_STAFF_ROLES:
+        raise ValueError("only coordinators and supervisors are edited here")
+    staff_update(actor=actor, staff=staff, ip=ip, **changes)
+    if staff.is_active != is_active:
+        staff.is_active = is_active
+        staff.save(update_fields=["is_active"])
+        audit(
+            action=AuditLog.Action.STATUS_CHANGED,
+            actor=actor,
+            target=staff,
+            before={"is_active": not is_active},
+            after={"is_active": is_active},
+            ip=ip,
+        )
+    if new_role != old_role:
+        _staff_set_groups(actor=actor, staff=staff, role=old_role, groups=[], ip=ip)
+        if old_role == Role.BEGELEIDER:
+            _supervisor_unlink_all_candidates(actor=actor, supervisor=staff, ip=ip)
+    _staff_set_groups(actor=actor, staff=staff, role=new_role, groups=groups, ip=ip)
+    return staff
+
+
+def _supervisor_unlink_all_candidates(*, actor: User, supervisor: User, ip: str | None) -> None:
+    links = Candidate.supervisors.through.objects.filter(user=supervisor).select_related(
+        "candidate__user"
+    )
+    for link in links:
+        candidate = link.candidate
+        before = sorted(candidate.supervisors.values_list("username", flat=True))
+        audit(
+            action=AuditLog.Action.SUPERVISOR_LINKS_CHANGED,
+            actor=actor,
+            target=candidate.user,
+            before={"supervisors": before},
+            after={"supervisors": [u for u in before if u != supervisor.username]},
+            ip=ip,
+        )
+    links.delete()
+
+
+@transaction.atomic
+def staff_reset_password(*, actor: User, staff: User, ip: str | None = None) -> str:
+    """A new generated password for a colleague, shown once. Staff accounts see many
+    candidates, so theirs get the full-strength hasher even though they are generated."""
+    password = generate_password(actor.organisation.password_length)
+    staff.set_password(password)
+    staff.must_change_password = True
+    staff.save(update_fields=["password", "must_change_password"])
+    audit(
+        action=AuditLog.Action.PASSWORD_RESET,
+        actor=actor,
+        target=staff,
+        after={"method": "generated", "delivery": "shown", "must_change_password": True},
+        ip=ip,
+    )
+    return password
+
+
+# --- College settings ('Instellingen') --------------------------------------------------------
+
+ORGANISATION_SETTINGS = (
+    "school_year_end_day",
+    "school_year_end_month",
+    "password_length",
+    "coordinators_may_create_groups",
+    "mail_sender_name",
+    "mail_reply_to",
+    "credentials_mail_text",
+    "username_pattern",
+)
+
+
+@transaction.atomic
+def organisation_settings_update(
+    *,
+    actor: User,
+    organisation: Organisation,
+    changes: dict[str, Any],
+    areas_added: Iterable[str] = (),
+    areas_renamed: Iterable[tuple[EducationArea, str]] = (),
+    areas_deleted: Iterable[EducationArea] = (),
+    ip: str | None = None,
+) -> list[str]:
+    """Save the college's choices and its education areas; one audit row with what changed.
+    Returns the names of the changed settings."""
+    unknown = set(changes) - set(ORGANISATION_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}")
+    areas = organisation.education_areas
+    before = {f: getattr(organisation, f) for f in changes}
+    before["education_areas"] = sorted(areas.values_list("name", flat=True))
+    changed = [f for f, value in changes.items() if before[f] != value]
+    for f in changed:
+        setattr(organisation, f, changes[f])
+    if changed:
+        organisation.save(update_fields=changed)
+    for area in areas_deleted:
+        area.delete()  # its groups keep existing, without an education area (SET_NULL)
+    areas_renamed = list(areas_renamed)
+    # Two steps, so swapping two names does not trip the unique constraint halfway.
+    for area, _name in areas_renamed:
+        area.name = f"~{area.pk}~"
+        area.save(update_fields=["name"])
+    for area, name in areas_renamed:
+        area.name = name
+        area.save(update_fields=["name"])
+    for name in areas_added:
+        EducationArea.objects.create(organisation=organisation, name=name)
+    after = {f: changes[f] for f in changed}
+    after_areas = sorted(areas.values_list("name", flat=True))
+    if after_areas != before["education_areas"]:
+        changed.append("education_areas")
+        after["education_areas"] = after_areas
+    if changed:
+        audit(
+            action=AuditLog.Action.SETTINGS_CHANGED,
+            actor=actor,
+            organisation=organisation,
+            target_repr=organisation.name,
+            before={f: before[f] for f in changed},
+            after=after,
+            ip=ip,
+        )
+    return changed
+
+
+# --- Lifecycle (nightly) -----------------------------------------------------------------------
+
+DIGEST_MAX_ROWS = 500
+
+
+def candidates_deactivate_expired(*, today: date | None = None, batch_size: int = 1000) -> int:
+    """Deactivate every active candidate whose validity ended before today, in batches (at the
+    end of a school year a whole college expires at once). Safe to run twice."""
+    today = today or timezone.localdate()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                candidates_to_expire(today)
+                .select_related("user")
+                .order_by("pk")
+                .values_list("pk", "organisation_id", "user__username", "user__valid_until")[
+                    :batch_size
+                ]
+            )
+            if not batch:
+                return total
+            User.objects.filter(pk__in=[row[0] for row in batch]).update(is_active=False)
+            AuditLog.objects.bulk_create(
+                [
+                    AuditLog(
+                        organisation_id=org_id,
+                        actor=None,
+                        action=AuditLog.Action.ACCOUNT_EXPIRED,
+                        target_user_id=pk,
+                        target_repr=username,
+                        before={"is_active": True},
+                        after={"is_active": False, "valid_until": _plain(valid_until)},
+                    )
+                    for pk, org_id, username, valid_until in batch
+                ]
+            )
+            total += len(batch)
+
+
+def expiry_digests_queue(*, today: date | None = None) -> list[int]:
+    """Queue one mail per coordinator listing their groups' accounts that expire within 30 days.
+    A coordinator who already got today's digest is skipped, so a second run sends nothing."""
+    today = today or timezone.localdate()
+    mail_ids = []
+    for coordinator in coordinators_for_digest().select_related("organisation"):
+        already = OutgoingMail.objects.filter(
+            kind=OutgoingMail.Kind.EXPIRY_DIGEST,
+            recipient_user=coordinator,
+            created__date=today,
+        ).exists()
+        if already:
+            continue
+        expiring = candidates_expiring_for(coordinator, today).prefetch_related(
+            Prefetch("groups", queryset=groups_visible_to(coordinator).order_by("name"))
+        )
+        rows = list(expiring[: DIGEST_MAX_ROWS + 1])
+        if not rows:
+            continue
+        total = expiring.count() if len(rows) > DIGEST_MAX_ROWS else len(rows)
+        rows = rows[:DIGEST_MAX_ROWS]
+        organisation = coordinator.organisation
+        context = {
+            "naam": coordinator.display_name or coordinator.username,
+            "school": organisation.name,
+            "aantal": total,
+            "meer": total - len(rows),
+            "lijst_url": settings.KB_BASE_URL
+            + reverse("candidates:list")
+            + "?validity=expiring&sort=name",
+            "kandidaten": [
+                {
+                    "naam": c.user.sort_name,
+                    "kandidaatnummer": c.candidate_number,
+                    "gebruikersnaam": c.user.username,
+                    "groepen": ", ".join(g.name for g in c.groups.all()),
+                    "geldig_tot": date_format(c.user.valid_until, "j F Y"),
+                }
+                for c in rows
+            ],
+        }
+        mail = mail_queue(
+            kind=OutgoingMail.Kind.EXPIRY_DIGEST,
+            to=coordinator.email,
+            subject=ngettext(
+                "%(count)d account verloopt binnen 30 dagen",
+                "%(count)d accounts verlopen binnen 30 dagen",
+                total,
+            )
+            % {"count": total},
+            organisation=organisation,
+            recipient_user=coordinator,
+            context=context,
+        )
+        mail_ids.append(mail.pk)
+    queue_mails(mail_ids)
+    return mail_ids
