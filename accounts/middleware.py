@@ -20,6 +20,9 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
+            # Kept on the request: logging in as someone else (and back) starts a new session
+            # dict, and the signal handlers put this back so impersonation never extends it.
+            request.kb_session_started = started
             now = int(time.time())
             if started is None:
                 request.session[SESSION_STARTED_KEY] = now

@@ -27,6 +27,15 @@ class Organisation(models.Model):
     password_length = models.PositiveSmallIntegerField(
         _("lengte gegenereerde wachtwoorden"), default=14
     )
+    password_format = models.CharField(
+        _("soort gegenereerde wachtwoorden"),
+        max_length=10,
+        default="mixed",
+        choices=[
+            ("mixed", _("Hoofdletters, kleine letters en cijfers")),
+            ("lower", _("Alleen kleine letters en cijfers (minimaal 14 tekens)")),
+        ],
+    )
     coordinators_may_create_groups = models.BooleanField(
         _("toetscoördinatoren mogen groepen aanmaken"), default=True
     )
@@ -47,6 +56,12 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def new_password(self) -> str:
+        """A generated password in this college's format and length."""
+        from .passwords import generate_password
+
+        return generate_password(self.password_length, self.password_format)
 
     def default_valid_until(self, today: date | None = None) -> date:
         """End of the current school year, or of the next one once that date has passed."""
@@ -110,7 +125,13 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("gebruiker")
         verbose_name_plural = _("gebruikers")
-        indexes = [models.Index(fields=["organisation", "role"])]
+        indexes = [
+            models.Index(fields=["organisation", "role"]),
+            # The candidate list sorts on the Dutch name order ("Berg, Jan van der").
+            models.Index(
+                fields=["last_name", "first_name", "surname_prefix", "id"], name="user_name_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

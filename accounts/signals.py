@@ -32,8 +32,17 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     )
 
 
+def _keep_session_start(request) -> None:
+    from .middleware import SESSION_STARTED_KEY
+
+    started = getattr(request, "kb_session_started", None)
+    if started is not None:
+        request.session[SESSION_STARTED_KEY] = started
+
+
 @receiver(hijack_started)
 def audit_impersonation_started(sender, hijacker, hijacked, request, **kwargs):
+    _keep_session_start(request)
     audit(
         action=AuditLog.Action.IMPERSONATION_STARTED,
         actor=hijacker,
@@ -44,6 +53,7 @@ def audit_impersonation_started(sender, hijacker, hijacked, request, **kwargs):
 
 @receiver(hijack_ended)
 def audit_impersonation_ended(sender, hijacker, hijacked, request, **kwargs):
+    _keep_session_start(request)
     audit(
         action=AuditLog.Action.IMPERSONATION_ENDED,
         actor=hijacker,

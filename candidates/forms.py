@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from accounts.mail import PLACEHOLDERS
 from accounts.models import AuditLog, EducationArea, Organisation, Role, User
-from accounts.passwords import MIN_LENGTH
+from accounts.passwords import MIN_LENGTH, min_length
 
 from .models import Candidate, CandidateGroup
 from .selectors import (
@@ -674,6 +674,7 @@ class SettingsForm(forms.ModelForm):
             "school_year_end_day",
             "school_year_end_month",
             "password_length",
+            "password_format",
             "username_pattern",
             "coordinators_may_create_groups",
             "mail_sender_name",
@@ -684,6 +685,7 @@ class SettingsForm(forms.ModelForm):
             "school_year_end_day": _("Einde schooljaar: dag"),
             "school_year_end_month": _("Einde schooljaar: maand"),
             "password_length": _("Lengte van gegenereerde wachtwoorden"),
+            "password_format": _("Soort gegenereerde wachtwoorden"),
             "username_pattern": _("Patroon voor gebruikersnamen"),
             "coordinators_may_create_groups": _("Toetscoördinatoren mogen groepen aanmaken"),
             "mail_sender_name": _("Naam van de afzender"),
@@ -788,6 +790,14 @@ class SettingsForm(forms.ModelForm):
                 date(2027, month, day)  # 2027 is no leap year: 29 February is refused
             except ValueError:
                 self.add_error("school_year_end_day", self.error_messages["no_such_date"])
+        fmt, length = data.get("password_format"), data.get("password_length")
+        if fmt and length and length < min_length(fmt):
+            self.add_error(
+                "password_length",
+                ValidationError(
+                    self.error_messages["length"], code="length", params={"min": min_length(fmt)}
+                ),
+            )
         return data
 
 

@@ -8,10 +8,30 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import EducationArea, Organisation
 
+# Letters that are not "a base letter plus an accent" in Unicode, so NFKD leaves them alone;
+# Dutch class lists are full of Turkish, Polish and Scandinavian names.
+_BASE_LETTERS = str.maketrans(
+    {
+        "ı": "i",
+        "İ": "I",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+    }
+)
+
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents, so 'Ümit' is found by 'umit' on every database."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    """Lower-case and strip accents, so 'Ümit Yılmaz' is found by 'umit yilmaz' on every
+    database."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_BASE_LETTERS))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 

@@ -21,7 +21,6 @@ from django.utils.translation import ngettext
 
 from accounts.mail import mail_queue
 from accounts.models import AuditLog, EducationArea, Organisation, OutgoingMail, Role, User
-from accounts.passwords import generate_password
 from accounts.services import audit, staff_create, staff_update
 from accounts.tasks import queue_mails
 
@@ -375,7 +374,7 @@ def candidates_reset_passwords(
         if send_mail and not user.email:
             result.without_email.append(user.display_name or user.username)
             continue
-        password = generate_password(organisation.password_length)
+        password = organisation.new_password()
         user.password = make_password(password, hasher=GENERATED_HASHER)
         if must_change_password is not None:
             user.must_change_password = must_change_password
@@ -588,7 +587,7 @@ def staff_member_create(
     if role not in EDITABLE_STAFF_ROLES:
         raise ValueError(f"a beheerder cannot create role {role}")
     organisation = actor.organisation
-    password = generate_password(organisation.password_length)
+    password = organisation.new_password()
     staff = staff_create(
         actor=actor,
         organisation=organisation,
@@ -668,7 +667,7 @@ def _supervisor_unlink_all_candidates(*, actor: User, supervisor: User, ip: str 
 def staff_reset_password(*, actor: User, staff: User, ip: str | None = None) -> str:
     """A new generated password for a colleague, shown once. Staff accounts see many
     candidates, so theirs get the full-strength hasher even though they are generated."""
-    password = generate_password(actor.organisation.password_length)
+    password = actor.organisation.new_password()
     staff.set_password(password)
     staff.must_change_password = True
     staff.save(update_fields=["password", "must_change_password"])
@@ -688,6 +687,7 @@ ORGANISATION_SETTINGS = (
     "school_year_end_day",
     "school_year_end_month",
     "password_length",
+    "password_format",
     "coordinators_may_create_groups",
     "mail_sender_name",
     "mail_reply_to",

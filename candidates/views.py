@@ -542,11 +542,11 @@ def _area_changes(areas, formset):
     return added, renamed, deleted
 
 
-def _preview(organisation, text: str, password_length: int) -> str:
+def _preview(organisation, text: str, password_length: int, password_format: str) -> str:
     sample = {
         "naam": "Anna de Vries",
         "gebruikersnaam": f"{organisation.code}-0012345",
-        "wachtwoord": generate_password(password_length),
+        "wachtwoord": generate_password(password_length, password_format),
         "school": organisation.name,
         "geldig_tot": date_format(organisation.default_valid_until(), "j F Y"),
         "inlog_url": default_login_url(),
@@ -570,7 +570,12 @@ def college_settings(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = form.cleaned_data
         if "preview" in request.POST:
-            preview = _preview(organisation, data["credentials_mail_text"], data["password_length"])
+            preview = _preview(
+                organisation,
+                data["credentials_mail_text"],
+                data["password_length"],
+                data["password_format"],
+            )
         else:
             added, renamed, deleted = _area_changes(areas, formset)
             changed = services.organisation_settings_update(

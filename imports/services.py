@@ -362,7 +362,7 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
                         passwords[p.row] = p.values["password"]
                         hashes[p.row] = make_password(passwords[p.row])
                     else:
-                        passwords[p.row] = generate_password(org.password_length)
+                        passwords[p.row] = org.new_password()
                         hashes[p.row] = _hash_generated(passwords[p.row])
         group = _target_group(batch, options, actor)
         if group is not None:
@@ -429,7 +429,7 @@ def _generated_passwords(batch, org, rows) -> tuple[dict[int, str], dict[int, st
     total = len(rows)
     _progress(batch, 0, total)
     for i, p in enumerate(rows, 1):
-        passwords[p.row] = generate_password(org.password_length)
+        passwords[p.row] = org.new_password()
         hashes[p.row] = _hash_generated(passwords[p.row])
         if i % 1000 == 0:
             _progress(batch, i, total)

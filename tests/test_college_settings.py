@@ -15,6 +15,7 @@ def settings_data(college, areas=(), **changes):
         "school_year_end_day": college.school_year_end_day,
         "school_year_end_month": college.school_year_end_month,
         "password_length": college.password_length,
+        "password_format": college.password_format,
         "username_pattern": college.username_pattern,
         "coordinators_may_create_groups": "on" if college.coordinators_may_create_groups else "",
         "mail_sender_name": college.mail_sender_name,
@@ -207,3 +208,17 @@ def test_the_setting_decides_whether_coordinators_create_groups(client, world):
     )
     client.force_login(world.coordinator)
     assert client.get(reverse("candidates:group_create")).status_code == 403
+
+
+def test_lower_case_format_needs_fourteen_characters(client, world):
+    logged_in(client, world.beheerder)
+    data = settings_data(world.college, password_format="lower", password_length=12)
+    response = client.post(SETTINGS, data)
+    assert "Kies een lengte van 14 tot en met 64 tekens." in response.content.decode()
+    response = client.post(
+        SETTINGS, settings_data(world.college, password_format="lower", password_length=14)
+    )
+    assert response.status_code == 302
+    world.college.refresh_from_db()
+    assert (world.college.password_format, world.college.password_length) == ("lower", 14)
+    assert len(world.college.new_password()) == 14

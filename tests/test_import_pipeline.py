@@ -165,3 +165,11 @@ def test_too_long_value_is_an_error():
     assert [str(e) for e in result[0].errors] == [
         "Rij 2, kolom Voornaam: te lang (151 tekens, maximaal 150)"
     ]
+
+
+def test_fold_handles_letters_without_decomposition():
+    from candidates.models import fold
+
+    assert fold("Ayşe Yılmaz") == "ayse yilmaz"
+    assert fold("Łukasz Øster") == "lukasz oster"
+    assert fold("ÜMIT") == "umit"

@@ -196,3 +196,30 @@ def test_generated_passwords_pass_every_validator():
         assert len(password) == 12
         assert set(password) <= set(ALPHABET)
         validate_password(password, user=User(username="jan", first_name="Jan"))
+
+
+def test_lower_case_passwords_are_long_enough():
+    from accounts.passwords import LOWER_ALPHABET, entropy_bits, generate_password, min_length
+
+    assert min_length("lower") == 14
+    assert entropy_bits(14, "lower") >= 64
+    password = generate_password(12, "lower")
+    assert len(password) == 14
+    assert set(password) <= set(LOWER_ALPHABET)
+
+
+def test_impersonation_does_not_extend_the_session(client, world):
+    import time
+
+    from accounts.middleware import SESSION_STARTED_KEY
+
+    client.force_login(world.beheerder)
+    session = client.session
+    session[SESSION_STARTED_KEY] = int(time.time()) - 600
+    session.save()
+    client.get(reverse("candidates:list"))
+    started = client.session[SESSION_STARTED_KEY]
+    client.post(reverse("hijack:acquire"), {"user_pk": world.in_own_group.pk})
+    assert client.session[SESSION_STARTED_KEY] == started
+    client.post(reverse("hijack:release"))
+    assert client.session[SESSION_STARTED_KEY] == started

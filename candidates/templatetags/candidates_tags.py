@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "school_year_end_day": _("Einde schooljaar: dag"),
     "school_year_end_month": _("Einde schooljaar: maand"),
     "password_length": _("Lengte van gegenereerde wachtwoorden"),
+    "password_format": _("Soort gegenereerde wachtwoorden"),
     "username_pattern": _("Patroon voor gebruikersnamen"),
     "coordinators_may_create_groups": _("Toetscoördinatoren mogen groepen aanmaken"),
     "mail_sender_name": _("Naam van de afzender"),
