@@ -251,6 +251,7 @@ class OutgoingMail(models.Model):
     class Kind(models.TextChoices):
         CREDENTIALS = "credentials", _("Inloggegevens")
         IMPORT_REPORT = "import_report", _("Importrapport")
+        LOGIN_SLIPS = "login_slips", _("Inlogbriefjes")
         EXPIRY_DIGEST = "expiry_digest", _("Overzicht verlopende accounts")
 
     class Status(models.TextChoices):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +21,6 @@ from django.utils.translation import gettext as _
 
 from accounts.mail import attachment_secret, mail_queue
 from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
-from accounts.passwords import generate_password
 from accounts.secrets import seal
 from accounts.services import audit
 from accounts.tasks import queue_mails
@@ -261,9 +262,13 @@ def import_requeue(*, batch: ImportBatch, actor: User) -> bool:
 # --- execute (in the worker) ------------------------------------------------------------------
 
 
+# Cheap hasher, only for >= 64-bit generated passwords; upgraded at first login.
+GENERATED_HASHER = "pbkdf2_sha256_generated"
+HASH_THREAD_MIN = 64
+
+
 def _hash_generated(password: str) -> str:
-    # Cheap hasher, only for >= 68-bit generated passwords; upgraded at first login.
-    return make_password(password, hasher="pbkdf2_sha256_generated")
+    return make_password(password, hasher=GENERATED_HASHER)
 
 
 def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
@@ -345,8 +350,9 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.status != ImportBatch.Status.RUNNING:
             return locked
-        if any(p.status == NEW for p in todo):
-            # Re-plan under the lock so rows created meanwhile become updates, not duplicates.
+        if _new_rows_taken_meanwhile(org, [p for p in todo if p.status == NEW]):
+            # Another import created some of these candidates while we were hashing: re-plan
+            # under the lock so they become updates, not duplicates.
             plan = import_dry_run(batch, table=dry.table, actor=actor).plan
             if plan.problems or (plan.counts["errors"] and not options.skip_invalid):
                 raise ImportFailed(
@@ -384,12 +390,7 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
         _audit_rows(batch, actor, todo)
         results = _results(plan)
         names = _group_names(plan.rows)
-        slips_pdf = (
-            _slips_pdf(todo, passwords, names)
-            if passwords and not options.send_credentials
-            else None
-        )
-        mail_ids = _queue_mails(batch, org, options, plan, passwords, names, slips_pdf)
+        mail_ids = _queue_mails(batch, org, options, plan, passwords, names)
         if report_sink is not None:
             from .reports import import_report_xlsx
 
@@ -407,7 +408,6 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
             progress_done=len(hashes),
             progress_total=len(hashes),
             failure_reason="",
-            slips=seal(slips_pdf) if slips_pdf else None,
         )
         ImportFile.objects.filter(batch=batch).delete()  # the upload is no longer needed
         ImportPasswordHash.objects.filter(batch=batch).delete()
@@ -419,20 +419,68 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
             after={"batch": str(batch.pk), **counts, "created_ids": len(created)},
         )
         queue_mails(mail_ids)
+    if passwords and not options.send_credentials:
+        # After the commit: the accounts and the report are there already; the slips (a few
+        # seconds of PDF for 10,000 candidates) follow in their own mail and on the page.
+        _deliver_slips(
+            batch, org, options, [p for p in todo if p.row in passwords], passwords, names
+        )
     batch.refresh_from_db()
     return batch
 
 
+def _deliver_slips(batch, org, options, rows, passwords, names) -> None:
+    pdf = _slips_pdf(rows, passwords, names)
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(slips=seal(pdf))
+        if options.report_email:
+            mail = mail_queue(
+                kind=OutgoingMail.Kind.LOGIN_SLIPS,
+                to=options.report_email,
+                subject=_("Inlogbriefjes: %(file)s") % {"file": batch.file_name},
+                organisation=org,
+                batch_id=batch.pk,
+                context={"file_name": batch.file_name, "school": org.name, "count": len(rows)},
+                secret={
+                    "attachments": [attachment_secret("inlogbriefjes.pdf", pdf, "application/pdf")]
+                },
+            )
+            queue_mails([mail.pk])
+
+
+def _new_rows_taken_meanwhile(org, new_rows) -> bool:
+    """One query: does any candidate number or username planned as new exist by now?"""
+    if not new_rows:
+        return False
+    numbers = [p.values["candidate_number"] for p in new_rows]
+    usernames = [p.username for p in new_rows]
+    return (
+        Candidate.objects.filter(organisation=org, candidate_number__in=numbers).exists()
+        or User.objects.filter(username__in=usernames).exists()
+    )
+
+
+def _hash_all(passwords: list[str], hasher: str) -> list[str]:
+    """Hash on every core: hashlib's PBKDF2 releases the GIL, so threads run in parallel."""
+    if len(passwords) < HASH_THREAD_MIN:
+        return [make_password(pw, hasher=hasher) for pw in passwords]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda pw: make_password(pw, hasher=hasher), passwords, chunksize=256))
+
+
 def _generated_passwords(batch, org, rows) -> tuple[dict[int, str], dict[int, str]]:
-    passwords: dict[int, str] = {}
-    hashes: dict[int, str] = {}
     total = len(rows)
     _progress(batch, 0, total)
-    for i, p in enumerate(rows, 1):
-        passwords[p.row] = org.new_password()
-        hashes[p.row] = _hash_generated(passwords[p.row])
-        if i % 1000 == 0:
-            _progress(batch, i, total)
+    passwords: dict[int, str] = {}
+    hashes: dict[int, str] = {}
+    step = 2000
+    for start in range(0, total, step):
+        part = rows[start : start + step]
+        plain = [org.new_password() for _ in part]
+        for p, pw, hashed in zip(part, plain, _hash_all(plain, GENERATED_HASHER), strict=True):
+            passwords[p.row] = pw
+            hashes[p.row] = hashed
+        _progress(batch, min(start + step, total), total)
     return passwords, hashes
 
 
@@ -446,14 +494,9 @@ def _file_password_hashes(batch: ImportBatch, rows) -> dict[int, str] | None:
         return stored
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     if eager or len(rows) < FILE_HASH_CHUNK_ROWS:
-        total = len(rows)
-        _progress(batch, 0, total)
-        hashes = {}
-        for i, p in enumerate(rows, 1):
-            hashes[p.row] = make_password(p.values["password"])
-            if i % 20 == 0:
-                _progress(batch, i, total)
-        return hashes
+        _progress(batch, 0, len(rows))
+        hashed = _hash_all([p.values["password"] for p in rows], "default")
+        return {p.row: h for p, h in zip(rows, hashed, strict=True)}
     if batch.hash_chunks_total:
         return None  # already dispatched (this is a redelivery): the chunks will call back
     from .tasks import hash_file_passwords
@@ -713,7 +756,7 @@ def _group_names(rows) -> dict[int, str]:
     return dict(CandidateGroup.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def _queue_mails(batch, org, options, plan, passwords, names, slips_pdf) -> list[int]:
+def _queue_mails(batch, org, options, plan, passwords, names) -> list[int]:
     from .reports import import_report_xlsx
 
     rows = [p for p in plan.rows if p.status in (NEW, UPDATED)]
@@ -772,8 +815,6 @@ def _queue_mails(batch, org, options, plan, passwords, names, slips_pdf) -> list
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
         ]
-        if slips_pdf:
-            attachments.append(attachment_secret("inlogbriefjes.pdf", slips_pdf, "application/pdf"))
         counts = plan.counts
         report_mail = mail_queue(
             kind=OutgoingMail.Kind.IMPORT_REPORT,

@@ -80,7 +80,7 @@ def test_report_mail_has_passwords_that_work(world, django_capture_on_commit_cal
         )
     assert batch.status == ImportBatch.Status.DONE
     report = [m for m in mail.outbox if m.to == ["admin@rocm.example"]]
-    assert len(report) == 1
+    assert len(report) == 2
     name, content, mimetype = report[0].attachments[0]
     assert name.endswith(".xlsx")
     import io
@@ -103,8 +103,15 @@ def test_report_mail_has_passwords_that_work(world, django_capture_on_commit_cal
     user = User.objects.get(username="rocm-0000200")
     assert check_password(by_user["rocm-0000200"][5], user.password)
     assert by_user["rocm-0000200"][6] == "nieuw"
-    # Slips PDF attached because credentials were not mailed.
-    assert report[0].attachments[1][0] == "inlogbriefjes.pdf"
+    # Credentials were not mailed: the login slips follow in a mail of their own.
+    assert [m.subject for m in report] == [
+        "Importresultaat: kandidaten.xlsx", "Inlogbriefjes: kandidaten.xlsx"]
+    assert len(report[0].attachments) == 1
+    name, pdf, mimetype = report[1].attachments[0]
+    assert (name, mimetype, pdf[:4]) == ("inlogbriefjes.pdf", "application/pdf", b"%PDF")
+    batch.refresh_from_db()
+    assert batch.slips is not None
+    assert OutgoingMail.objects.filter(batch_id=batch.pk, secret__isnull=False).count() == 0
     # Delivered: nothing decryptable left in the outbox row.
     row = OutgoingMail.objects.get(batch_id=batch.pk, kind=OutgoingMail.Kind.IMPORT_REPORT)
     assert row.status == OutgoingMail.Status.SENT
@@ -327,4 +334,5 @@ def test_execute_twice_imports_once(world):
     again = services.import_execute(batch.pk)
     assert again.status == ImportBatch.Status.DONE
     assert Candidate.objects.filter(candidate_number__startswith="00009").count() == 3
-    assert OutgoingMail.objects.filter(batch_id=batch.pk).count() == 1
+    kinds = OutgoingMail.objects.filter(batch_id=batch.pk).values_list("kind", flat=True)
+    assert sorted(kinds) == [OutgoingMail.Kind.IMPORT_REPORT, OutgoingMail.Kind.LOGIN_SLIPS]
