@@ -401,6 +401,7 @@ def progress(request, pk):
             "percent": batch.progress_percent,
             "done": batch.progress_done,
             "total": batch.progress_total,
+            "slips_ready": batch.slips is not None,
         }
     )
 

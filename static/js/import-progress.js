@@ -7,6 +7,9 @@
   if (status === "done" || status === "failed") { return; }
   var bar = document.getElementById("progress-bar");
   var wrapper = bar ? bar.parentElement : null;
+  // A polite live region: a screen reader hears when the import leaves the queue and starts,
+  // not every percent (the progress bar itself carries aria-valuenow for those who ask).
+  var text = document.getElementById("progress-text");
   function poll() {
     fetch(box.getAttribute("data-url"), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
@@ -16,6 +19,10 @@
           bar.textContent = data.percent + "%";
           wrapper.setAttribute("aria-valuenow", String(data.percent));
         }
+        if (text && data.status !== status && text.hasAttribute("data-" + data.status)) {
+          text.textContent = text.getAttribute("data-" + data.status);
+        }
+        status = data.status;
         if (data.status === "done" || data.status === "failed") {
           window.location.reload();
         } else {
