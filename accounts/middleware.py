@@ -53,3 +53,24 @@ class MustChangePasswordMiddleware:
         ):
             return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class DutchFirstLocaleMiddleware:
+    """Dutch unless the user chose otherwise. Django's LocaleMiddleware would follow the
+    browser's Accept-Language, so staff with an English browser would land in English; our
+    users expect the words of the seed document. The language picker sets the cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

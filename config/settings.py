@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -242,11 +242,38 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis redelivers an unacknowledged message after this many seconds; it must exceed the
-# longest task (a 50,000-row import) or a healthy task would be started a second time.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacknowledged message after this many seconds; it must exceed the
+    # longest task (CELERY_TASK_TIME_LIMIT) or a healthy task would be started a second time.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # How often a worker looks for such messages of dead workers. Kombu's default is every
+    # 100 s (10 s x a throttle of 10); one cheap Redis query a minute is plenty in production,
+    # and crash tests lower it to see a surviving worker take over within seconds.
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 60),
+    "unacked_restore_throttle": 1,
+    # Without socket time-outs a broker that stops answering (failover, a dropped connection
+    # behind a firewall) makes `.delay()` wait forever: 'Importeer' would hang until the web
+    # worker is killed, and the batch would stay queued without a message. With them the
+    # publish fails within seconds and the batch keeps a Dutch reason and a retry button.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
+# One retry of a failed publish, not Celery's three: a web request waits for it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800)
+# A minute before the hard limit kills the process, the task gets an exception it can handle:
+# an import that runs out of time is marked failed (with a Dutch reason) instead of being left
+# 'running' for ever.
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 60)
+# First wait before a mail that met temporary SMTP trouble is tried again; it doubles on every
+# retry (10 s, 20 s, 40 s … capped at 10 minutes). Tests shorten it.
+KB_MAIL_RETRY_SECONDS = env_int("KB_MAIL_RETRY_SECONDS", 10)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deactivate-expired-candidates": {

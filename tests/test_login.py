@@ -223,3 +223,13 @@ def test_impersonation_does_not_extend_the_session(client, world):
     assert client.session[SESSION_STARTED_KEY] == started
     client.post(reverse("hijack:release"))
     assert client.session[SESSION_STARTED_KEY] == started
+
+
+def test_dutch_even_for_an_english_browser_until_english_is_chosen(client, db):
+    response = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "nl"
+    assert 'lang="nl"' in response.content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": LOGIN})
+    response = client.get(LOGIN)
+    assert response["Content-Language"] == "en"
+    assert 'lang="en"' in response.content.decode()
