@@ -29,6 +29,9 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+messages: install
+	$(DEV) $(BIN)/python manage.py update_translations
+
 lint: install
 	$(BIN)/ruff check .
 
