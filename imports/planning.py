@@ -22,6 +22,20 @@ from .pipeline import CleanRow, RowError
 
 NEW, UPDATED, UNCHANGED, ERROR = "new", "updated", "unchanged", "error"
 USER_FIELDS = ("first_name", "surname_prefix", "last_name", "email")
+# What the diff needs of an existing candidate, read as plain values (no model instances).
+EXISTING_FIELDS = (
+    "pk",
+    "candidate_number",
+    "birth_date",
+    "user__username",
+    "user__first_name",
+    "user__surname_prefix",
+    "user__last_name",
+    "user__email",
+    "user__is_active",
+    "user__valid_from",
+    "user__valid_until",
+)
 
 
 @dataclass
@@ -129,19 +143,7 @@ def build_plan(
         c["candidate_number"]: c
         for c in Candidate.objects.filter(
             organisation=organisation, candidate_number__in=numbers
-        ).values(
-            "pk",
-            "candidate_number",
-            "birth_date",
-            "user__username",
-            "user__first_name",
-            "user__surname_prefix",
-            "user__last_name",
-            "user__email",
-            "user__is_active",
-            "user__valid_from",
-            "user__valid_until",
-        )
+        ).values(*EXISTING_FIELDS)
     }
     file_usernames = {p.values["username"] for p in ok if p.values.get("username")}
     users_by_name = (
@@ -164,19 +166,7 @@ def build_plan(
         and u["pk"] not in existing_by_pk
     }
     if extra_ids:
-        for c in Candidate.objects.filter(pk__in=extra_ids).values(
-            "pk",
-            "candidate_number",
-            "birth_date",
-            "user__username",
-            "user__first_name",
-            "user__surname_prefix",
-            "user__last_name",
-            "user__email",
-            "user__is_active",
-            "user__valid_from",
-            "user__valid_until",
-        ):
+        for c in Candidate.objects.filter(pk__in=extra_ids).values(*EXISTING_FIELDS):
             existing_by_pk[c["pk"]] = c
 
     for p in ok:
