@@ -124,6 +124,7 @@ FIELDS: tuple[Field, ...] = (
             "klasnaam",
             "groepsnaam",
             "stamgroep",
+            "candidate group",
             "lesgroep",
         ),
         _("Optioneel. De kandidaat wordt ook aan deze groep gekoppeld."),

@@ -278,3 +278,18 @@ def test_wrong_extension(client, world):
     login(client, world.beheerder)
     response = upload(client, b"hello", name="lijst.docx")
     assert "is geen ondersteund bestand" in response.content.decode()
+
+
+def test_english_example_file_maps_without_changes(client, world):
+    from django.utils import translation
+
+    from imports.example import example_workbook
+    from imports.fields import suggest_mapping
+
+    with translation.override("en"):
+        wb = load_workbook(io.BytesIO(example_workbook()))
+    headers = [c.value for c in wb["Kandidaten"][1]]
+    assert headers[0] == "Candidate number *"
+    assert set(suggest_mapping(headers).values()) == {
+        "candidate_number", "first_name", "surname_prefix", "last_name", "email", "birth_date",
+        "group", "username", "password"}
