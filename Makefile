@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEV    := DJANGO_DEBUG=1
 
-.PHONY: install run test test-services bench lint messages clean
+.PHONY: install run test bench guide lint messages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Regenerates the screenshots of the Dutch user guide (docs/handleiding/img) from the
+# end-to-end tests. Needs Chromium (/usr/bin/chromium) and Redis for the import scenario.
+guide: install
+	$(DEV) $(BIN)/python manage.py compile_translations >/dev/null
+	KB_GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -q
 
 messages: install
 	$(DEV) $(BIN)/python manage.py update_translations

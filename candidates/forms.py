@@ -166,6 +166,7 @@ class BulkActionForm(forms.Form):
         label=_("Kandidaatgroep"),
         queryset=CandidateGroup.objects.none(),
         required=False,
+        empty_label=_("— kies een groep —"),
         help_text=_("Alleen bij koppelen en ontkoppelen."),
     )
     confirm_orphan = forms.BooleanField(

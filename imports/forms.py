@@ -188,6 +188,13 @@ class GroupForm(forms.Form):
     def clean(self):
         data = super().clean()
         name = data.get("new_group_name")
+        if "create_group" in self.data and not name and "new_group_name" in self.fields:
+            self.add_error(
+                "new_group_name",
+                forms.ValidationError(
+                    _("Typ eerst de naam van de nieuwe kandidaatgroep."), code="empty"
+                ),
+            )
         if name:
             existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
             if existing is not None:

@@ -449,4 +449,5 @@ def history(request):
         .exclude(status=ImportBatch.Status.DRAFT)
         .select_related("created_by")[:200]
     )
-    return render(request, "imports/history.html", {"batches": batches})
+    rows = [(b, ImportOptions.from_json(b.options)) for b in batches]
+    return render(request, "imports/history.html", {"rows": rows})

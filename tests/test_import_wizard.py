@@ -291,5 +291,39 @@ def test_english_example_file_maps_without_changes(client, world):
     headers = [c.value for c in wb["Kandidaten"][1]]
     assert headers[0] == "Candidate number *"
     assert set(suggest_mapping(headers).values()) == {
-        "candidate_number", "first_name", "surname_prefix", "last_name", "email", "birth_date",
-        "group", "username", "password"}
+        "candidate_number",
+        "first_name",
+        "surname_prefix",
+        "last_name",
+        "email",
+        "birth_date",
+        "group",
+        "username",
+        "password",
+    }
+
+
+def test_new_group_button_without_a_name_says_so(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=99)))
+    batch = ImportBatch.objects.get()
+    response = client.post(
+        reverse("imports:group", args=[batch.pk]),
+        {"status": "active", "group": "", "new_group_name": " ", "create_group": "1"},
+    )
+    assert response.status_code == 200
+    assert "Typ eerst de naam van de nieuwe kandidaatgroep." in response.content.decode()
+
+
+def test_history_shows_dates_in_dutch(client, world, django_capture_on_commit_callbacks):
+    from .import_helpers import run_import
+
+    run_import(
+        world.beheerder,
+        xlsx_bytes(people(1, start=110)),
+        group_id=world.own_group.pk,
+        valid_until=__import__("datetime").date(2027, 7, 31),
+    )
+    login(client, world.beheerder)
+    page = client.get(reverse("imports:history")).content.decode()
+    assert "geldig tot 31 jul 2027" in page
