@@ -43,7 +43,7 @@ _date_text = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _iso_date = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 
 
-@dataclass
+@dataclass(slots=True)
 class RowError:
     row: int  # as the spreadsheet shows it (1-based, header rows included)
     column: str  # the file's own header text, or the field label
@@ -58,12 +58,11 @@ class RowError:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class CleanRow:
     row: int
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
-    raw: list[Any] = field(default_factory=list)
 
 
 class CellError(ValueError):
@@ -212,7 +211,7 @@ def clean_rows(
         for index, name in required:
             if values.get(name) == "":
                 errors.append(RowError(row_number, labels[index], _("verplicht veld is leeg")))
-        result.append(CleanRow(row_number, values, errors, list(raw)))
+        result.append(CleanRow(row_number, values, errors))
     check_duplicates(result, labels={f: labels[i] for i, f in columns})
     return result
 

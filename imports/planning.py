@@ -38,7 +38,7 @@ EXISTING_FIELDS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     row: int
     values: dict[str, Any]

@@ -580,6 +580,8 @@ def _target_group(batch: ImportBatch, options: ImportOptions, actor: User) -> Ca
     return None
 
 
+# Bulk inserts take Django's batch size: one statement per table on PostgreSQL, whatever the
+# size of the file; SQLite splits them by its own limit on query parameters.
 def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
     if not rows:
         return []
@@ -601,7 +603,7 @@ def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
         )
         for p in rows
     ]
-    User.objects.bulk_create(users, batch_size=1000)
+    User.objects.bulk_create(users)
     if any(u.pk is None for u in users):  # databases that cannot return ids
         by_name = dict(
             User.objects.filter(username__in=[u.username for u in users]).values_list(
@@ -629,7 +631,7 @@ def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
                 ),
             )
         )
-    Candidate.objects.bulk_create(candidates, batch_size=1000)
+    Candidate.objects.bulk_create(candidates)
     return [u.pk for u in users]
 
 
@@ -692,13 +694,11 @@ def _link(rows, options) -> None:
             for p in rows
             for g in p.new_group_links
         ],
-        batch_size=2000,
         ignore_conflicts=True,
     )
     sup = Candidate.supervisors.through
     sup.objects.bulk_create(
         [sup(candidate_id=p.candidate_id, user_id=s) for p in rows for s in p.new_supervisor_links],
-        batch_size=2000,
         ignore_conflicts=True,
     )
 
@@ -724,7 +724,6 @@ def _audit_rows(batch, actor, rows) -> None:
             )
             for p in rows
         ],
-        batch_size=1000,
     )
 
 
@@ -796,7 +795,7 @@ def _queue_mails(batch, org, options, plan, passwords, names) -> list[int]:
                     secret=seal_json({"password": passwords[p.row]}),
                 )
             )
-    OutgoingMail.objects.bulk_create(mails, batch_size=1000)
+    OutgoingMail.objects.bulk_create(mails)
     ids = [m.pk for m in mails]
     if any(i is None for i in ids):
         ids = list(
