@@ -11,15 +11,22 @@ import base64
 import smtplib
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 
 from .models import Organisation, OutgoingMail, User
 from .secrets import seal_json, unseal_json
+
+UNREADABLE_SECRET = (
+    "De versleutelde inhoud kan niet worden gelezen (de sleutel KB_CREDENTIALS_KEY of "
+    "DJANGO_SECRET_KEY is veranderd). Stel een nieuw wachtwoord in."
+)
 
 
 class TemporaryMailError(Exception):
@@ -127,13 +134,32 @@ def mail_send(mail_id: int, *, connection=None) -> bool:
     do (already sent, or permanently failed). Raises TemporaryMailError to be retried."""
     failure = None
     with transaction.atomic():
-        mail = OutgoingMail.objects.select_for_update().filter(pk=mail_id).first()
-        if mail is None or mail.status == OutgoingMail.Status.SENT:
+        # Claim the row with a write before anything else: on PostgreSQL the UPDATE locks the
+        # row like SELECT FOR UPDATE; on SQLite (which ignores FOR UPDATE) it takes the write
+        # lock at once, waiting for its turn. Reading first and writing after the SMTP
+        # conversation would fail there ('database is locked') whenever another process began
+        # writing meanwhile: the mail would be delivered but not recorded, and sent again.
+        claimed = (
+            OutgoingMail.objects.filter(pk=mail_id)
+            .exclude(status=OutgoingMail.Status.SENT)
+            .update(attempts=F("attempts") + 1)
+        )
+        if not claimed:
             return False
+        mail = OutgoingMail.objects.get(pk=mail_id)
         connection = connection or get_connection(timeout=settings.EMAIL_TIMEOUT)
-        mail.attempts += 1
         try:
-            _build_message(mail, connection).send()
+            message = _build_message(mail, connection)
+        except InvalidToken:
+            # Sealed with another key (KB_CREDENTIALS_KEY or SECRET_KEY changed, or a machine
+            # configured differently): no retry can read it. Failing it keeps the rest of a
+            # chunk going and shows on the result page; a new password is the way out.
+            mail.status = OutgoingMail.Status.FAILED
+            mail.last_error = UNREADABLE_SECRET
+            mail.save(update_fields=["attempts", "last_error", "status"])
+            return False
+        try:
+            message.send()
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             mail.last_error = f"{type(exc).__name__}: {exc}"[:500]
             permanent = _is_permanent(exc)
@@ -154,11 +180,13 @@ def mail_send(mail_id: int, *, connection=None) -> bool:
     raise TemporaryMailError(mail.last_error) from failure
 
 
-def mail_give_up(mail_id: int) -> None:
-    """After the last retry: mark failed so the page shows it and offers to resend."""
-    OutgoingMail.objects.filter(pk=mail_id).exclude(status=OutgoingMail.Status.SENT).update(
-        status=OutgoingMail.Status.FAILED
-    )
+def mail_give_up(mail_id: int, *, reason: str = "") -> None:
+    """After the last retry: mark failed so the page shows it and offers to resend. `reason`
+    is stored for a mail that was never tried (the server could not be reached at all)."""
+    unsent = OutgoingMail.objects.filter(pk=mail_id).exclude(status=OutgoingMail.Status.SENT)
+    unsent.update(status=OutgoingMail.Status.FAILED)
+    if reason:
+        unsent.filter(last_error="").update(last_error=reason[:500])
 
 
 def mail_resend(*, mail_ids: list[int]) -> list[int]:
