@@ -108,8 +108,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A busy SQLite file (worker + web in `make run`) waits instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A busy SQLite file (worker + web in `make run`) waits instead of failing at once, and a
+    # transaction takes the write lock when it begins: a deferred one that reads, then writes,
+    # is refused at once ('database is locked') when another writer came in between.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

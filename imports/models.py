@@ -65,6 +65,10 @@ class ImportBatch(models.Model):
     # Printable login slips (PDF) when a teacher hands out the credentials: Fernet-encrypted,
     # removed with the upload after KB_UPLOAD_RETENTION_HOURS.
     slips = models.BinaryField(null=True, blank=True, editable=False)
+    # The slips' content (names, usernames, passwords), sealed in the transaction that writes
+    # the import and turned into `slips` right after it; a worker that dies in between leaves
+    # it here for the redelivered task. Never plaintext; cleared once the PDF exists.
+    slips_pending = models.BinaryField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(default=default_expiry, db_index=True)
 
     class Meta:

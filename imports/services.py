@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.mail import attachment_secret, mail_queue
 from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
-from accounts.secrets import seal
+from accounts.secrets import seal, seal_json, unseal_json
 from accounts.services import audit
 from accounts.tasks import queue_mails
 from candidates.models import Candidate, CandidateGroup
@@ -276,6 +276,16 @@ def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
     previous run died is run again from scratch (its earlier transaction was rolled back)."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status == ImportBatch.Status.DONE and batch.slips_pending:
+            pass  # the previous run died after its commit: only the slips are left to make
+        elif batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            return batch
+    if batch.status == ImportBatch.Status.DONE:
+        _deliver_slips(batch)
+        batch.refresh_from_db()
+        return batch
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
             return batch
         batch.status = ImportBatch.Status.RUNNING
@@ -346,7 +356,8 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
     with transaction.atomic():
         # One import per college at a time: a second one waits here, then re-reads the
         # database, so overlapping files never create a candidate twice.
-        Organisation.objects.select_for_update().filter(pk=org.pk).first()
+        # NO KEY UPDATE: foreign-key checks (an audit row, another 'Importeer') still pass.
+        Organisation.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.status != ImportBatch.Status.RUNNING:
             return locked
@@ -408,6 +419,11 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
             progress_done=len(hashes),
             progress_total=len(hashes),
             failure_reason="",
+            slips_pending=(
+                seal_json(_slip_entries(todo, passwords, names))
+                if passwords and not options.send_credentials
+                else None
+            ),
         )
         ImportFile.objects.filter(batch=batch).delete()  # the upload is no longer needed
         ImportPasswordHash.objects.filter(batch=batch).delete()
@@ -422,25 +438,36 @@ def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
     if passwords and not options.send_credentials:
         # After the commit: the accounts and the report are there already; the slips (a few
         # seconds of PDF for 10,000 candidates) follow in their own mail and on the page.
-        _deliver_slips(
-            batch, org, options, [p for p in todo if p.row in passwords], passwords, names
-        )
+        _deliver_slips(batch)
     batch.refresh_from_db()
     return batch
 
 
-def _deliver_slips(batch, org, options, rows, passwords, names) -> None:
-    pdf = _slips_pdf(rows, passwords, names)
+def _deliver_slips(batch: ImportBatch) -> None:
+    """Render the sealed slip entries to the PDF, keep it sealed, mail it, forget the entries."""
+    from candidates.slips import render_login_slips
+
+    pending = ImportBatch.objects.filter(pk=batch.pk).values_list("slips_pending", flat=True)
+    sealed = pending.first()
+    if not sealed:
+        return
+    entries = unseal_json(sealed)
+    pdf = render_login_slips(entries)
+    org, options = batch.organisation, ImportOptions.from_json(batch.options)
     with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch.pk).update(slips=seal(pdf))
-        if options.report_email:
+        claimed = (
+            ImportBatch.objects.filter(pk=batch.pk)
+            .exclude(slips_pending=None)
+            .update(slips=seal(pdf), slips_pending=None)
+        )
+        if claimed and options.report_email:
             mail = mail_queue(
                 kind=OutgoingMail.Kind.LOGIN_SLIPS,
                 to=options.report_email,
                 subject=_("Inlogbriefjes: %(file)s") % {"file": batch.file_name},
                 organisation=org,
                 batch_id=batch.pk,
-                context={"file_name": batch.file_name, "school": org.name, "count": len(rows)},
+                context={"file_name": batch.file_name, "school": org.name, "count": len(entries)},
                 secret={
                     "attachments": [attachment_secret("inlogbriefjes.pdf", pdf, "application/pdf")]
                 },
@@ -762,8 +789,6 @@ def _queue_mails(batch, org, options, plan, passwords, names) -> list[int]:
     mails: list[OutgoingMail] = []
     login_url = f"{settings.KB_BASE_URL}/inloggen/"
     if options.send_credentials:
-        from accounts.secrets import seal_json
-
         for p in rows:
             if p.row not in passwords or not p.values.get("email"):
                 continue
@@ -834,10 +859,8 @@ def _queue_mails(batch, org, options, plan, passwords, names) -> list[int]:
     return ids
 
 
-def _slips_pdf(rows, passwords, group_names) -> bytes:
-    from candidates.slips import render_login_slips
-
-    entries = [
+def _slip_entries(rows, passwords, group_names) -> list[dict]:
+    return [
         {
             "name": " ".join(
                 x
@@ -856,4 +879,3 @@ def _slips_pdf(rows, passwords, group_names) -> bytes:
         for p in rows
         if p.row in passwords
     ]
-    return render_login_slips(entries)

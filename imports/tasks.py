@@ -90,6 +90,7 @@ def purge_expired_uploads() -> int:
     expired = ImportBatch.objects.filter(expires_at__lt=now)
     deleted, _count = ImportFile.objects.filter(batch__in=expired).delete()
     expired.exclude(slips=None).update(slips=None)
+    expired.exclude(slips_pending=None).update(slips_pending=None)
     # A mail still waiting (or failed) after that long is not sent any more: without its
     # secret it would go out with an empty password. It shows as failed on the result page.
     OutgoingMail.objects.filter(batch_id__in=expired.values("pk")).exclude(secret=None).update(

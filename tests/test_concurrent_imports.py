@@ -15,7 +15,7 @@ import os
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import QuerySet
 
 from candidates.models import Candidate
@@ -41,18 +41,7 @@ SINGLE_WRITER = pytest.mark.skipif(
         "has committed, so a second import cannot start while the first writes."
     ),
 )
-# imports.services takes the college lock with SELECT … FOR UPDATE. That also blocks every
-# FOR KEY SHARE, which PostgreSQL takes on the college row for each foreign-key check: any
-# insert that refers to the college (an audit row, so even pressing 'Importeer') waits until
-# the running import commits. FOR NO KEY UPDATE serialises imports just as well.
-KEY_SHARE_BLOCKED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "imports.services locks the college FOR UPDATE instead of FOR NO KEY UPDATE; proposed "
-        "fix in the report: select_for_update(no_key=True)."
-    ),
-)
-MOMENTS = ["hashing", pytest.param("writing", marks=[SINGLE_WRITER, KEY_SHARE_BLOCKED])]
+MOMENTS = ["hashing", pytest.param("writing", marks=[SINGLE_WRITER])]
 
 
 def both_files() -> QuerySet:
@@ -161,7 +150,6 @@ def test_overlap_the_later_coordinator_may_not_see_is_refused_clearly(
 
 
 @SINGLE_WRITER
-@KEY_SHARE_BLOCKED
 def test_pressing_importeer_does_not_wait_for_another_import_of_the_college(
     world, celery_worker_process
 ):
@@ -191,16 +179,6 @@ def test_pressing_importeer_does_not_wait_for_another_import_of_the_college(
     assert waited < 0.5
 
 
-@pytest.mark.xfail(
-    ON_SQLITE,
-    strict=True,
-    raises=OperationalError,
-    reason=(
-        "SQLite, deferred transactions: the upload step reads, then writes; when an import "
-        "holds the write lock meanwhile, SQLite refuses at once ('database is locked') "
-        "instead of waiting. Proposed fix in the report: transaction_mode='IMMEDIATE'."
-    ),
-)
 def test_uploading_a_file_while_an_import_of_the_college_writes(world, celery_worker_process):
     large = make_batch(
         world.coordinator,
