@@ -1,0 +1,175 @@
+"""The benchmark's own database and Django set-up, and a description of the machine.
+
+SQLite (default): a new file bench/files/bench.sqlite3 on every run. PostgreSQL: when
+DATABASE_URL points there, that database is dropped and created again, so its name must
+contain "bench" (a safeguard against pointing the benchmark at real data).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+FILES_DIR = BENCH_DIR / "files"  # gitignored: generated inputs, the SQLite file, worker media
+RESULTS_DIR = BENCH_DIR / "results"  # gitignored: worker logs, profiles, partial runs
+SQLITE_PATH = FILES_DIR / "bench.sqlite3"
+BROKER_URL = os.environ.get("KB_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+
+class BenchError(Exception):
+    """A set-up problem the person running the benchmark can fix."""
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return f"sqlite:///{SQLITE_PATH}"
+
+
+def engine_name(url: str) -> str:
+    return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def prepare_database() -> str:
+    """A fresh, empty database; returns its URL (also exported as DATABASE_URL)."""
+    FILES_DIR.mkdir(exist_ok=True)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    url = database_url()
+    if engine_name(url) == "postgresql":
+        _recreate_postgres(url)
+    else:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def _recreate_postgres(url: str) -> None:
+    import dj_database_url
+    import psycopg
+
+    db = dj_database_url.parse(url)
+    name = db["NAME"]
+    if "bench" not in name:
+        raise BenchError(
+            f"DATABASE_URL names the database {name!r}; the benchmark drops and recreates its "
+            "database, so the name must contain 'bench' (e.g. kandidaatbeheer_bench)."
+        )
+    params = {
+        "dbname": "postgres",
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "host": db.get("HOST") or None,
+        "port": db.get("PORT") or None,
+    }
+    try:
+        with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+            quoted = '"' + name.replace('"', '""') + '"'
+            conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {quoted}")
+    except psycopg.Error as exc:
+        raise BenchError(f"Cannot recreate PostgreSQL database {name!r}: {exc}") from exc
+
+
+def configure_environment() -> None:
+    """Environment for this process and every child (reader, memory probe, workers)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DJANGO_DEBUG"] = "1"  # see bench/settings.py: DEBUG is switched off there
+    os.environ.pop("KB_TESTING", None)
+    os.environ["EMAIL_URL"] = "locmem://"
+    os.environ["KB_MEDIA_ROOT"] = str(FILES_DIR / "media")
+    # In this process tasks run eagerly; only the end-to-end section talks to Redis.
+    os.environ.pop("CELERY_BROKER_URL", None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def setup_django(*, migrate: bool) -> None:
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no collectstatic
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    memory_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions = {}
+    for package in (
+        "Django",
+        "celery",
+        "python-calamine",
+        "openpyxl",
+        "django-import-export",
+        "tablib",
+        "fpdf2",
+        "psycopg",
+    ):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "git": _git_state(),
+    }
+
+
+def database_description() -> dict:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return {"engine": "sqlite", "version": sqlite3.sqlite_version, "name": str(SQLITE_PATH)}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    settings = connection.settings_dict
+    return {
+        "engine": "postgresql",
+        "version": version,
+        "name": f"{settings['HOST'] or 'socket'}:{settings['PORT'] or 5432}/{settings['NAME']}",
+    }
+
+
+def _git_state() -> dict:
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--short"))}

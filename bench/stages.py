@@ -1,0 +1,98 @@
+"""Timers around the import service's steps, to see which stage of `import_execute` costs what.
+
+The functions are wrapped in place (module attributes) for the duration of a `with` block
+and restored afterwards. Only calls in the main thread are timed: the service hashes in a
+thread pool, and the pool's caller is timed. Times are exclusive: a stage that calls another
+stage (queueing the mails makes the report spreadsheet) is charged only for its own part, so
+the stages add up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+
+# (module, attribute, stage label), in the order of the table. The service changes while
+# this benchmark lives: a function that no longer exists is skipped, so add new ones here.
+STAGES = (
+    ("imports.services", "batch_table", "read file (reader child process)"),
+    ("imports.services", "clean_rows", "map + clean + validate rows"),
+    ("imports.services", "build_plan", "plan: diff against the database"),
+    ("imports.services", "_generated_passwords", "generate passwords"),
+    ("imports.services", "_file_password_hashes", "passwords from file: prepare"),
+    ("imports.services", "_hash_all", "hash passwords (PBKDF2, threads)"),
+    ("imports.services", "make_password", "hash passwords (PBKDF2, one at a time)"),
+    ("imports.services", "_progress", "progress updates"),
+    ("imports.services", "_new_rows_taken_meanwhile", "check rows taken meanwhile"),
+    ("imports.services", "_target_group", "target group"),
+    ("imports.services", "_create_candidates", "write: users + candidates (bulk_create)"),
+    ("imports.services", "_update_candidates", "write: updated candidates (bulk_update)"),
+    ("imports.services", "_link", "write: group links"),
+    ("imports.services", "_audit_rows", "write: audit rows"),
+    ("imports.services", "_results", "per-row results (JSON)"),
+    ("imports.services", "_group_names", "group names"),
+    ("imports.reports", "import_report_xlsx", "report spreadsheet (xlsx)"),
+    ("imports.services", "attachment_secret", "mail attachments (base64)"),
+    ("imports.services", "mail_queue", "mail rows: encrypt + store"),
+    ("imports.services", "_queue_mails", "queue mails (rest)"),
+    ("imports.services", "audit", "audit rows (single)"),
+    ("imports.services", "_slips_pdf", "login slips PDF (fpdf2)"),
+    ("imports.services", "seal", "encrypt slips for the batch row"),
+    ("imports.services", "_deliver_slips", "deliver slips (rest)"),
+    ("accounts.tasks", "mail_send", "send mails (after commit)"),
+)
+
+
+class StageClock:
+    def __init__(self) -> None:
+        self.exclusive: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._stack: list[list] = []  # [label, child seconds]
+
+    def wrap(self, label: str, function):
+        clock = self
+
+        def timed(*args, **kwargs):
+            if threading.current_thread() is not threading.main_thread():
+                return function(*args, **kwargs)  # hashing threads: timed by their caller
+            clock._stack.append([label, 0.0])
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                _, children = clock._stack.pop()
+                clock.exclusive[label] += elapsed - children
+                clock.calls[label] += 1
+                if clock._stack:
+                    clock._stack[-1][1] += elapsed
+
+        timed.__wrapped__ = function
+        return timed
+
+
+@contextlib.contextmanager
+def instrumented() -> Iterator[StageClock]:
+    import importlib
+
+    clock = StageClock()
+    saved = []
+    for module_name, attribute, label in STAGES:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute, None)
+        if original is None:
+            continue
+        saved.append((module, attribute, original))
+        setattr(module, attribute, clock.wrap(label, original))
+    try:
+        yield clock
+    finally:
+        for module, attribute, original in reversed(saved):
+            setattr(module, attribute, original)
+
+
+def labels() -> list[str]:
+    return [label for _, _, label in STAGES]
