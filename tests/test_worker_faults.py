@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import connection
 
 from accounts.models import AuditLog, OutgoingMail, User
 from candidates.models import Candidate
@@ -193,9 +192,7 @@ def test_the_same_import_delivered_twice_gives_one_set_of_accounts_and_one_mail_
     assert finished.count() == 1
     stats = app.control.inspect(destination=[w.nodename for w in workers], timeout=2).stats()
     runs = sum(s["total"].get("imports.tasks.run_import", 0) for s in stats.values())
-    # Both deliveries were executed (on SQLite, one may also have been retried after being
-    # refused the write lock while the other wrote).
-    assert runs == 2 if connection.vendor == "postgresql" else runs >= 2
+    assert runs == 2  # both deliveries were executed
 
 
 def test_a_redelivered_import_that_is_done_does_nothing(world, celery_worker_process):
@@ -262,13 +259,9 @@ def test_two_workers_share_two_imports(world, celery_worker_factory):
     assert Candidate.objects.filter(organisation=world.college).count() == 3 + 3000
     assert Candidate.objects.filter(organisation=world.other_college).count() == 1 + 3000
     stats = app.control.inspect(destination=[first.nodename, second.nodename], timeout=2).stats()
-    runs = {node: s["total"].get("imports.tasks.run_import", 0) for node, s in stats.items()}
-    # Each worker took one import. (On SQLite one of them may have been refused the write
-    # lock while the other wrote, and ran once more after its retry: one more attempt.)
-    assert set(runs) == {first.nodename, second.nodename} and min(runs.values()) >= 1
-    assert sum(runs.values()) == sum(batch_state(b).attempts for b in (ours, theirs))
-    if connection.vendor == "postgresql":
-        assert runs == {first.nodename: 1, second.nodename: 1}
+    runs = {node: s["total"].get("imports.tasks.run_import") for node, s in stats.items()}
+    assert runs == {first.nodename: 1, second.nodename: 1}
+    assert [batch_state(b).attempts for b in (ours, theirs)] == [1, 1]
 
 
 def test_worker_killed_after_the_commit_still_delivers_the_login_slips(
