@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from functools import wraps
 
+from cryptography.fernet import InvalidToken
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -411,7 +412,11 @@ def slips(request, pk):
     batch = get_object_or_404(
         batches_visible_to(request.user).filter(created_by=request.user).exclude(slips=None), pk=pk
     )
-    response = FileResponse(iter([unseal(batch.slips)]), content_type="application/pdf")
+    try:
+        pdf = unseal(batch.slips)
+    except InvalidToken:  # sealed with a key that has since been rotated: gone, as if purged
+        raise Http404 from None
+    response = FileResponse(iter([pdf]), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="inlogbriefjes.pdf"'
     return response
 
