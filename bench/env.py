@@ -172,4 +172,6 @@ def _git_state() -> dict:
         except OSError:
             return ""
 
+    if os.environ.get("KB_BENCH_COMMIT"):  # a run from an exported tree (git archive)
+        return {"commit": os.environ["KB_BENCH_COMMIT"], "dirty": False, "exported": True}
     return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--short"))}

@@ -39,8 +39,12 @@ STAGES = (
     ("imports.services", "mail_queue", "mail rows: encrypt + store"),
     ("imports.services", "_queue_mails", "queue mails (rest)"),
     ("imports.services", "audit", "audit rows (single)"),
+    ("imports.services", "_slip_entries", "slip entries"),
+    ("imports.services", "seal_json", "encrypt slip entries for the batch row"),
+    ("imports.services", "unseal_json", "decrypt slip entries"),
     ("imports.services", "_slips_pdf", "login slips PDF (fpdf2)"),
-    ("imports.services", "seal", "encrypt slips for the batch row"),
+    ("candidates.slips", "render_login_slips", "login slips PDF (fpdf2)"),
+    ("imports.services", "seal", "encrypt slips PDF for the batch row"),
     ("imports.services", "_deliver_slips", "deliver slips (rest)"),
     ("accounts.tasks", "mail_send", "send mails (after commit)"),
 )
@@ -95,4 +99,4 @@ def instrumented() -> Iterator[StageClock]:
 
 
 def labels() -> list[str]:
-    return [label for _, _, label in STAGES]
+    return list(dict.fromkeys(label for _, _, label in STAGES))
