@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from .measure import Figure, sample
 
+# Figures a quick run still judges: query counts (they must not depend on size at all).
+QUICK_EVALUATED = ("queries.constant", "list.50.")
+
 
 @dataclass
 class Context:
@@ -19,6 +22,7 @@ class Context:
     engine: str = ""
     figures: list[Figure] = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # shared set-up between sections
+    sources: dict = field(default_factory=dict)  # env.source_snapshot() when the run started
 
     @property
     def largest(self) -> int:
@@ -57,14 +61,19 @@ class Context:
             **stats,
         )
         self.figures.append(figure)
-        print(f"  {label:<62} {_short(figure)}", flush=True)
+        print(f"  {label:<62} {_short(figure, self.evaluates(key))}", flush=True)
         return figure
+
+    def evaluates(self, key: str) -> bool:
+        """Whether this run judges the figure against its target: a quick run only judges
+        the query counts, which do not depend on size."""
+        return not self.quick or key.startswith(QUICK_EVALUATED)
 
     def find(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)
 
 
-def _short(figure: Figure) -> str:
+def _short(figure: Figure, evaluated: bool) -> str:
     from .measure import format_value
 
     text = format_value(figure.median, figure.unit)
@@ -75,6 +84,6 @@ def _short(figure: Figure) -> str:
         )
     if figure.queries is not None:
         text += f"  {figure.queries} queries"
-    if figure.status:
+    if figure.status and evaluated:
         text += f"  {figure.target} {figure.status}"
     return text

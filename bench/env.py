@@ -145,6 +145,36 @@ def machine() -> dict:
     }
 
 
+# The product's sources: what a worker or a child process started later would import.
+_SOURCE_SUFFIXES = (".py", ".html", ".txt", ".mo", ".toml")
+_NOT_SOURCES = {".git", ".venv", "bench", "tests", "docs", "node_modules", "static", "__pycache__"}
+
+
+def source_snapshot() -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every product source file: apps, config, templates, translations."""
+    snapshot = {}
+    for directory, subdirs, files in os.walk(ROOT):
+        subdirs[:] = [d for d in subdirs if d not in _NOT_SOURCES and not d.startswith(".")]
+        for name in files:
+            if name.endswith(_SOURCE_SUFFIXES):
+                path = Path(directory, name)
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                snapshot[str(path.relative_to(ROOT))] = (stat.st_mtime_ns, stat.st_size)
+    return snapshot
+
+
+def changed_sources(before: dict[str, tuple[int, int]]) -> list[str]:
+    """Product files changed, added or removed since `before`: processes started since (the
+    Celery workers, the reader and memory-probe children) run other code than this one."""
+    if not before:
+        return []
+    now = source_snapshot()
+    return sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
+
+
 def database_description() -> dict:
     from django.db import connection
 

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     ctx.engine = env.engine_name(url)
+    ctx.sources = env.source_snapshot()
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     env.setup_django(migrate=True)
@@ -137,15 +138,23 @@ def main(argv: list[str] | None = None) -> int:
         )
     order = list(SECTIONS)
     ctx.figures.sort(key=lambda f: order.index(_section_name(f.key)))
-    if ctx.quick:
-        for figure in ctx.figures:
-            if figure.status and not figure.key.startswith(("queries.constant", "list.50.")):
-                figure.status = ""  # sizes are not the targets' sizes
+    for figure in ctx.figures:
+        if figure.status and not ctx.evaluates(figure.key):
+            figure.status = ""  # a quick run's sizes are not the targets' sizes
 
     from .measure import markdown_table, table
 
     print()
     print(table(ctx.figures))
+    changed = env.changed_sources(ctx.sources)
+    if changed:
+        print(
+            f"\nWarning: {len(changed)} product file(s) changed while this run ran "
+            f"({', '.join(changed[:8])}{' …' if len(changed) > 8 else ''}). Processes started "
+            "later (workers, reader and probe children) ran other code than this one; to "
+            "measure one commit, run from an exported tree (bench/README.md).",
+            file=sys.stderr,
+        )
     report = {
         "started": started_at.isoformat(timespec="seconds"),
         "duration_seconds": round(time.perf_counter() - started),
@@ -158,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": ctx.runs,
         "sizes": list(ctx.sizes),
         "sections_timing_and_load": load,
+        "sources_changed_during_run": changed,
         "figures": [f.as_json() for f in ctx.figures],
     }
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 # this benchmark lives: a function that no longer exists is skipped, so add new ones here.
 STAGES = (
     ("imports.services", "batch_table", "read file (reader child process)"),
+    ("imports.services", "unseal", "decrypt the stored upload"),
     ("imports.services", "clean_rows", "map + clean + validate rows"),
     ("imports.services", "build_plan", "plan: diff against the database"),
     ("imports.services", "_generated_passwords", "generate passwords"),

@@ -1,14 +1,16 @@
 """Real `celery worker` processes on Redis, for the end-to-end import (section 3).
 
 Each worker runs in its own process group (started here, so stopped here by its own id);
-its log goes to bench/results/. While `broker()` is active, `.delay()` in this process
-publishes to Redis instead of running the task in-process.
+its log goes to bench/results/, at INFO level so that a task's retry (logged by Celery at
+INFO: "retry: Retry in 10s") is seen as well as errors. While `broker()` is active, `.delay()`
+in this process publishes to Redis instead of running the task in-process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,7 +79,7 @@ class Worker:
             "config",
             "worker",
             "--pool=prefork",
-            "--loglevel=WARNING",
+            "--loglevel=INFO",
             f"--hostname={self.nodename}",
             "--without-gossip",
             "--without-mingle",
@@ -141,13 +143,51 @@ class Worker:
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
-    def errors_since(self, offset: int) -> str:
-        """Lines logged at ERROR level after `offset` (with the traceback that follows)."""
+    def problems_since(self, offset: int) -> LogProblems:
+        """What the worker logged after `offset`: errors (with the traceback that follows),
+        tasks that were retried (Celery logs those at INFO), and warnings."""
         with open(self.log_path, "rb") as log:
             log.seek(offset)
             text = log.read().decode("utf-8", "replace")
-        start = text.find(": ERROR/")
-        return "" if start == -1 else text[max(0, text.rfind("\n", 0, start)) :][:4000]
+        problems = LogProblems()
+        current: list[str] | None = None
+        for line in text.splitlines():
+            match = _LOG_LINE.match(line)
+            if match is None:
+                if current is not None:  # a traceback's lines belong to the error above
+                    current.append(line)
+                continue
+            level, message = match.groups()
+            current = None
+            if level in ("ERROR", "CRITICAL"):
+                current = [line]
+                problems.errors.append(current)
+            elif level == "INFO" and _RETRY.search(message):
+                problems.retries.append(line)
+            elif level == "WARNING":
+                problems.warnings.append(line)
+        return problems
+
+    def exit_code(self) -> int | None:
+        """None while the worker's main process runs, else how it ended."""
+        return None if self.process is None else self.process.poll()
+
+
+# "[2026-11-28 19:20:10,475: WARNING/ForkPoolWorker-1] message" (Celery's log format)
+_LOG_LINE = re.compile(r"^\[[^\]]*: (DEBUG|INFO|WARNING|ERROR|CRITICAL)/[^\]]*\] ?(.*)$")
+_RETRY = re.compile(r"^Task \S+ retry: ")
+
+
+class LogProblems:
+    def __init__(self) -> None:
+        self.errors: list[list[str]] = []
+        self.retries: list[str] = []
+        self.warnings: list[str] = []
+
+    def fatal(self) -> str:
+        """Errors and retries, as text ('' when none): either makes a timing meaningless."""
+        parts = ["\n".join(lines) for lines in self.errors] + self.retries
+        return "\n".join(parts)[:4000]
 
 
 def wait_idle(workers, timeout: float = 120) -> None:
@@ -172,12 +212,17 @@ def wait_idle(workers, timeout: float = 120) -> None:
 
 @contextlib.contextmanager
 def running(*workers: Worker) -> Iterator[tuple[Worker, ...]]:
+    failed = False
     try:
         for worker in workers:
             worker.start()
         yield workers
+    except BaseException:
+        failed = True
+        raise
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait_stopped()
+            # After a failure, do not wait long for a task that may be stuck: kill sooner.
+            worker.wait_stopped(5 if failed else 20)

@@ -2,10 +2,24 @@
 
 Measured from 'Importeer' (`import_queue`, which sends the task after its transaction
 commits) until the batch is done, until the report mail (the result spreadsheet with the
-passwords) is sent, and until all of the import's mail is sent: with the default options the
-login slips (PDF) follow in a mail of their own, made after the commit. Mail goes to Django's
-in-memory backend, so "sent" is the worker's own work, not an SMTP server's. This process
-polls the database every 20 ms; a time is taken after the poll that saw it.
+passwords) is sent, and until all of the import's mail is sent. With the default options
+(credentials not mailed, report to the importer) that is two mails: the report, queued in
+the import's transaction, and the login slips (PDF, kind LOGIN_SLIPS), which the worker
+renders after the commit from `ImportBatch.slips_pending` and queues in their own mail
+(`imports.services._deliver_slips`). Mail goes to Django's in-memory backend, so "sent" is
+the worker's own work, not an SMTP server's.
+
+This process waits idly: it sleeps between polls of the database (every 50 ms, one small
+query, two once a batch is done), so it takes next to no CPU from the workers it measures;
+the CPU it did use is kept with each figure (`waiter_cpu_s`). A time is taken when the poll
+that saw the state returns, so it is at most one poll interval late; the database's own
+timestamps are kept too (`db_clock`: `finished_at` and `sent_at`, written just before each
+commit).
+
+A failure ends the section at once, never at the time-out: a batch that ends FAILED, a task
+that could not be queued, a mail that ends FAILED or waits to be retried after an error, a
+mail missing when its transaction has committed, a worker that logs an error or retries a
+task, a worker that exits.
 
 Worker set-ups: one worker with one process, one worker with Celery's default concurrency
 (one process per CPU), two workers with one process each. Before the timed runs every worker
@@ -27,11 +41,13 @@ from datetime import datetime
 
 from .. import seed
 from ..datafiles import input_file
+from ..env import changed_sources
 from ..importing import new_batch
 from ..measure import check, sample
 from ..workers import Worker, broker, running, wait_idle
 
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05
+CHECK_WORKERS_SECONDS = 0.5  # worker logs and processes
 TIMEOUT_SECONDS = 900
 WARM_UP_ROWS = 20
 STAGES = ("done", "report", "all_mail")
@@ -42,76 +58,134 @@ STAGE_LABELS = {
 }
 
 
+class ImportTrouble(RuntimeError):
+    """A failed import, mail or worker during section 3."""
+
+
 def expected_mail_kinds() -> set[str]:
-    """The mails an import with the default options sends its importer. The login slips
-    have their own mail since the slips are made after the commit (kind LOGIN_SLIPS)."""
+    """The mails every import of this section sends its importer (default options, so the
+    credentials are not mailed): the report, and the login slips in a mail of their own."""
     from accounts.models import OutgoingMail
 
-    kinds = {OutgoingMail.Kind.IMPORT_REPORT}
-    if hasattr(OutgoingMail.Kind, "LOGIN_SLIPS"):
-        kinds.add(OutgoingMail.Kind.LOGIN_SLIPS)
-    return kinds
+    return {OutgoingMail.Kind.IMPORT_REPORT, OutgoingMail.Kind.LOGIN_SLIPS}
 
 
-def wait_for(batches, workers, t0: float, wall0: datetime) -> dict:
+def check_workers(workers, offsets: dict) -> list[str]:
+    """Raise when a worker has exited, logged an error or retried a task since `offsets`;
+    return the warnings it logged."""
+    warnings = []
+    for worker in workers:
+        code = worker.exit_code()
+        if code is not None:
+            raise ImportTrouble(f"worker {worker.name} exited (code {code}); see {worker.log_path}")
+        problems = worker.problems_since(offsets[worker])
+        if fatal := problems.fatal():
+            raise ImportTrouble(
+                f"worker {worker.name} logged an error or retried a task "
+                f"(a retry waits out a back-off, so the time would be wrong):\n{fatal}"
+            )
+        warnings += problems.warnings
+    return warnings
+
+
+def wait_for(batches, workers, offsets: dict, t0: float, wall0: datetime) -> dict:
     """Seconds from t0 until every batch is done, its report mail is sent, and all of its
-    mails are sent; raises when a batch or a mail fails or a worker logs an error."""
+    mail (report and login slips) is sent. Raises ImportTrouble as soon as something failed
+    (see the module's docstring), and at TIMEOUT_SECONDS."""
+    from django.db.models import BooleanField, ExpressionWrapper, Q
+
     from accounts.models import OutgoingMail
     from imports.models import ImportBatch
 
+    def flag(condition: Q) -> ExpressionWrapper:
+        return ExpressionWrapper(condition, output_field=BooleanField())
+
     ids = [b.pk for b in batches]
     kinds = expected_mail_kinds()
-    offsets = {w: w.log_size() for w in workers}
     seen: dict[str, dict] = {stage: {} for stage in STAGES}
     db_clock: dict[str, dict] = {stage: {} for stage in STAGES}
-    last_log_check = time.perf_counter()
+    cpu0 = time.process_time()
+    polls = 0
+    next_check = time.perf_counter() + CHECK_WORKERS_SECONDS
     while True:
+        polls += 1
         states = list(
-            ImportBatch.objects.filter(pk__in=ids).values_list(
-                "pk", "status", "failure_reason", "finished_at"
+            ImportBatch.objects.filter(pk__in=ids)
+            .annotate(
+                slips_waiting=flag(Q(slips_pending__isnull=False)),
+                slips_made=flag(Q(slips__isnull=False)),
             )
-        )
-        mails = list(
-            OutgoingMail.objects.filter(batch_id__in=ids).values_list(
-                "batch_id", "kind", "status", "sent_at", "last_error"
+            .values_list(
+                "pk", "status", "failure_reason", "finished_at", "slips_waiting", "slips_made"
             )
         )
         now = time.perf_counter() - t0
-        for pk, status, reason, finished_at in states:
+        done = {}
+        for pk, status, reason, finished_at, slips_waiting, slips_made in states:
             if status == ImportBatch.Status.FAILED:
-                raise RuntimeError(f"import {pk} failed: {reason}")
-            if status == ImportBatch.Status.DONE and pk not in seen["done"]:
-                seen["done"][pk] = now
-                db_clock["done"][pk] = (finished_at - wall0).total_seconds()
-        by_batch: dict = {pk: {} for pk in ids}
-        for batch_id, kind, status, sent_at, error in mails:
-            if status == OutgoingMail.Status.FAILED:
-                raise RuntimeError(f"{kind} mail of {batch_id} failed: {error}")
-            by_batch[batch_id][kind] = (status, sent_at)
-        for pk, sent in by_batch.items():
-            report = sent.get(OutgoingMail.Kind.IMPORT_REPORT)
-            if report and report[0] == OutgoingMail.Status.SENT and pk not in seen["report"]:
-                seen["report"][pk] = now
-                db_clock["report"][pk] = (report[1] - wall0).total_seconds()
-            complete = kinds <= sent.keys() and all(
-                status == OutgoingMail.Status.SENT for status, _ in sent.values()
-            )
-            if complete and pk in seen["done"] and pk not in seen["all_mail"]:
-                seen["all_mail"][pk] = now
-                db_clock["all_mail"][pk] = max(
-                    (at - wall0).total_seconds() for _, at in sent.values()
+                raise ImportTrouble(f"import {pk} failed: {reason}")
+            if status == ImportBatch.Status.QUEUED and reason:
+                raise ImportTrouble(f"import {pk} could not be queued: {reason}")
+            if status == ImportBatch.Status.DONE:
+                done[pk] = (slips_waiting, slips_made)
+                if pk not in seen["done"]:
+                    seen["done"][pk] = now
+                    db_clock["done"][pk] = (finished_at - wall0).total_seconds()
+        if done:
+            # Read after the batches: every mail committed with a state seen above is here.
+            mails = list(
+                OutgoingMail.objects.filter(batch_id__in=list(done)).values_list(
+                    "batch_id", "kind", "status", "sent_at", "last_error"
                 )
+            )
+            now = time.perf_counter() - t0
+            by_batch: dict = {pk: {} for pk in done}
+            for batch_id, kind, status, sent_at, error in mails:
+                if status == OutgoingMail.Status.FAILED:
+                    raise ImportTrouble(f"{kind} mail of import {batch_id} failed: {error}")
+                if error:
+                    raise ImportTrouble(
+                        f"{kind} mail of import {batch_id} waits for a retry after: {error}"
+                    )
+                by_batch[batch_id].setdefault(kind, []).append((status, sent_at))
+            for pk, (slips_waiting, slips_made) in done.items():
+                sent = by_batch[pk]
+                if OutgoingMail.Kind.IMPORT_REPORT not in sent:
+                    raise ImportTrouble(f"import {pk} is done but queued no report mail")
+                if not slips_waiting:  # rendered: the slips mail was queued in that commit
+                    if not slips_made:
+                        raise ImportTrouble(f"import {pk} is done but made no login slips")
+                    if missing := kinds - sent.keys():
+                        raise ImportTrouble(
+                            f"import {pk} rendered its login slips but queued no "
+                            f"{', '.join(sorted(missing))} mail"
+                        )
+                report = sent[OutgoingMail.Kind.IMPORT_REPORT]
+                if pk not in seen["report"] and all(
+                    status == OutgoingMail.Status.SENT for status, _ in report
+                ):
+                    seen["report"][pk] = now
+                    db_clock["report"][pk] = max((at - wall0).total_seconds() for _, at in report)
+                every = [mail for group in sent.values() for mail in group]
+                if (
+                    pk not in seen["all_mail"]
+                    and not slips_waiting
+                    and all(status == OutgoingMail.Status.SENT for status, _ in every)
+                ):
+                    seen["all_mail"][pk] = now
+                    db_clock["all_mail"][pk] = max((at - wall0).total_seconds() for _, at in every)
+        if time.perf_counter() >= next_check:
+            check_workers(workers, offsets)
+            next_check = time.perf_counter() + CHECK_WORKERS_SECONDS
         if all(len(seen[stage]) == len(ids) for stage in STAGES):
+            check_workers(workers, offsets)  # an error logged since the last check
             result = {stage: max(seen[stage].values()) for stage in STAGES}
             result.update({f"{s}_db_clock": max(db_clock[s].values()) for s in STAGES})
+            result["waiter_cpu_s"] = time.process_time() - cpu0
+            result["polls"] = polls
             return result
-        if time.perf_counter() - last_log_check > 1:
-            last_log_check = time.perf_counter()
-            for worker, offset in offsets.items():
-                if errors := worker.errors_since(offset):
-                    raise RuntimeError(f"worker {worker.name} logged an error:\n{errors}")
         if now > TIMEOUT_SECONDS:
-            raise RuntimeError(f"imports not finished after {TIMEOUT_SECONDS} s: {states}")
+            raise ImportTrouble(f"imports not finished after {TIMEOUT_SECONDS} s: {states}")
         time.sleep(POLL_SECONDS)
 
 
@@ -122,13 +196,17 @@ def import_together(colleges, workers, file, **options) -> dict:
     from imports.services import import_queue
 
     batches = [new_batch(c.beheerder, file, **options) for c in colleges]  # untimed: upload
+    offsets = {w: w.log_size() for w in workers}
     wall0 = timezone.now()
     t0 = time.perf_counter()
     for college, batch in zip(colleges, batches, strict=True):
         if not import_queue(batch=batch, actor=college.beheerder):
             raise RuntimeError("import_queue refused a draft batch")
-    result = wait_for(batches, workers, t0, wall0)
+    result = wait_for(batches, workers, offsets, t0, wall0)
     wait_idle(workers)  # the task may still be tidying up after the last mail was sent
+    if warnings := check_workers(workers, offsets):
+        print("  (workers logged warnings:\n    " + "\n    ".join(warnings[:5]) + ")")
+        result["worker_warnings"] = warnings[:20]
     for batch in batches:
         batch.refresh_from_db()
         result.setdefault("counts", []).append(batch.counts)
@@ -142,9 +220,11 @@ def import_together(colleges, workers, file, **options) -> dict:
 def run(ctx) -> None:
     section = "3. whole import on Redis (queue → done → mail sent)"
     size = ctx.main_size
-    generated = input_file(size, "xlsx")
-    from_file = input_file(ctx.password_rows, "xlsx", with_passwords=True)
-    warm = input_file(WARM_UP_ROWS, "xlsx")
+    jobs_of = {
+        "generated": input_file(size, "xlsx"),
+        "file": input_file(ctx.password_rows, "xlsx", with_passwords=True),
+        "warm": input_file(WARM_UP_ROWS, "xlsx"),
+    }
     college = seed.college()
     pair = [seed.college(), seed.college()]
     warm_colleges = [seed.college() for _ in range(max(2, os.cpu_count() or 1))]
@@ -165,29 +245,48 @@ def run(ctx) -> None:
         ),
     ]
     results: dict = {}
-    with broker():
-        for name, key, workers, with_file_jobs in setups:
-            print(f"  ({name}: starting)", flush=True)
-            with running(*workers):
-                processes = sum(w.concurrency or cpus for w in workers)
-                import_together(warm_colleges[:processes], workers, warm)
-                jobs = [("generated", [college], generated, {}, ctx.e2e_runs)]
-                if with_file_jobs:
-                    options = {"password_mode": "file"}
-                    jobs += [
-                        ("file, one import", [pair[0]], from_file, options, ctx.runs),
-                        ("file, two imports", pair, from_file, options, ctx.runs),
-                    ]
-                for job, colleges, file, options, runs in jobs:
-                    runs_ = [
-                        import_together(colleges, workers, file, **options) for _ in range(runs)
-                    ]
-                    results[(key, job)] = runs_
-                    _add(ctx, section, name, key, job, file.rows, runs_)
+    try:
+        with broker():
+            _run_setups(ctx, section, setups, results, college, pair, warm_colleges, jobs_of)
+    except Exception as exc:
+        if changed := changed_sources(ctx.sources):
+            raise ImportTrouble(
+                f"{exc}\n(Product code changed while this run ran: {', '.join(changed[:8])}. "
+                "The workers load the new code, this process still runs the old: run from an "
+                "exported tree to measure one commit, see bench/README.md.)"
+            ) from exc
+        raise
     _speedups(ctx, section, results)
 
 
-def _add(ctx, section, name, key, job, rows, runs_) -> None:
+def _run_setups(ctx, section, setups, results, college, pair, warm_colleges, jobs_of) -> None:
+    cpus = os.cpu_count() or 1
+    for name, key, workers, with_file_jobs in setups:
+        print(f"  ({name}: starting)", flush=True)
+        changed = changed_sources(ctx.sources)
+        if changed:
+            print(
+                f"  (warning: {len(changed)} product file(s) changed since this run started; "
+                "the workers run the new code)",
+                flush=True,
+            )
+        with running(*workers):
+            processes = sum(w.concurrency or cpus for w in workers)
+            import_together(warm_colleges[:processes], workers, jobs_of["warm"])
+            jobs = [("generated", [college], jobs_of["generated"], {}, ctx.e2e_runs)]
+            if with_file_jobs:
+                options = {"password_mode": "file"}
+                jobs += [
+                    ("file, one import", [pair[0]], jobs_of["file"], options, ctx.runs),
+                    ("file, two imports", pair, jobs_of["file"], options, ctx.runs),
+                ]
+            for job, colleges, file, options, runs in jobs:
+                runs_ = [import_together(colleges, workers, file, **options) for _ in range(runs)]
+                results[(key, job)] = runs_
+                _add(ctx, section, name, key, job, file.rows, runs_, changed)
+
+
+def _add(ctx, section, name, key, job, rows, runs_, changed) -> None:
     what = {
         "generated": f"{rows:,} rows, generated passwords",
         "file, one import": f"{rows:,} rows, passwords from file",
@@ -208,11 +307,25 @@ def _add(ctx, section, name, key, job, rows, runs_) -> None:
             target=target,
             status=status,
             db_clock=[r[f"{stage}_db_clock"] for r in runs_],
+            waiter_cpu_s=[round(r["waiter_cpu_s"], 4) for r in runs_],
+            polls=[r["polls"] for r in runs_],
+            worker_warnings=[w for r in runs_ for w in r.get("worker_warnings", [])],
             counts=runs_[-1]["counts"],
-            note="3 runs (each imports 10,000 candidates)"
-            if job == "generated" and rows == 10_000 and stage == "report"
-            else "",
+            sources_changed=changed,
+            note=_note(job, rows, stage, changed),
         )
+
+
+def _note(job, rows, stage, changed) -> str:
+    notes = []
+    if job == "generated" and rows == 10_000 and stage == "report":
+        notes.append("3 runs (each imports 10,000 candidates).")
+    if changed and stage == "done":
+        notes.append(
+            f"Product code had changed when these workers started ({len(changed)} files): "
+            "they ran other code than the rest of this run."
+        )
+    return " ".join(notes)
 
 
 def _speedups(ctx, section, results) -> None:
