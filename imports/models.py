@@ -93,8 +93,14 @@ class ImportBatch(models.Model):
 
 
 class ImportFile(models.Model):
-    """The uploaded bytes, kept in the database so a worker on another machine can read them
-    (no shared disk needed). Deleted after the import or after KB_UPLOAD_RETENTION_HOURS."""
+    """The uploaded file, kept in the database so a worker on another machine can read it (no
+    shared disk needed). Deleted after the import or after KB_UPLOAD_RETENTION_HOURS.
+
+    `data` is sealed (`accounts.secrets.seal`, Fernet, with a key that is not in the database):
+    a file may hold a password column, names and birth dates, and a database dump or backup
+    made within those hours must not show them. `size` and `sha256` are those of the plain
+    file. Write and read it only through `imports.services` (`batch_create_from_upload`,
+    `batch_table`)."""
 
     batch = models.OneToOneField(
         ImportBatch, on_delete=models.CASCADE, primary_key=True, related_name="upload"

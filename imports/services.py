@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.mail import attachment_secret, mail_queue
 from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
-from accounts.secrets import seal, seal_json, unseal_json
+from accounts.secrets import seal, seal_json, unseal, unseal_json
 from accounts.services import audit
 from accounts.tasks import queue_mails
 from candidates.models import Candidate, CandidateGroup
@@ -75,14 +76,17 @@ def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> Imp
         mapping=mapping,
         options=options.to_json(),
     )
+    # Sealed at rest: the file may hold passwords (docs/passwords.md). Size and hash are the
+    # plain file's, so they still describe what was uploaded.
     ImportFile.objects.create(
-        batch=batch, data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+        batch=batch, data=seal(data), size=len(data), sha256=hashlib.sha256(data).hexdigest()
     )
     return batch
 
 
 def batch_table(batch: ImportBatch) -> Table:
-    """The upload as rows. Raises ImportFailed when the upload has been removed."""
+    """The upload as rows. Raises ImportFailed when the upload has been removed or can no
+    longer be unsealed (the key was rotated since the upload)."""
     upload = ImportFile.objects.filter(batch=batch).first()
     if upload is None:
         raise ImportFailed(
@@ -92,7 +96,14 @@ def batch_table(batch: ImportBatch) -> Table:
             )
             % {"hours": settings.KB_UPLOAD_RETENTION_HOURS}
         )
-    return read_table(bytes(upload.data), batch.file_name)
+    try:
+        data = unseal(upload.data)
+    except InvalidToken:
+        logger.warning("upload of import %s cannot be unsealed (key rotated?)", batch.pk)
+        raise ImportFailed(
+            _("Het geüploade bestand kan niet meer worden gelezen; upload het opnieuw.")
+        ) from None
+    return read_table(data, batch.file_name)
 
 
 def column_samples(batch: ImportBatch, table: Table) -> list[dict]:
@@ -550,7 +561,11 @@ def import_hash_chunk(batch_id, rows: list[int]) -> None:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.RUNNING:
         return
-    table = batch_table(batch)
+    try:
+        table = batch_table(batch)
+    except ImportFailed as exc:  # the upload was purged or can no longer be unsealed
+        _fail(batch, str(exc))
+        return
     column = next(int(i) for i, f in batch.mapping.items() if f == "password")
     done = set(
         ImportPasswordHash.objects.filter(batch=batch, row__in=rows).values_list("row", flat=True)

@@ -26,6 +26,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import AuditLog, User
+from accounts.secrets import seal
 from candidates.models import Candidate
 from candidates.xlsx import write_workbook
 from imports import services
@@ -323,7 +324,10 @@ def hostile_batch(actor, hostile: Hostile) -> ImportBatch:
         mapping={"0": "candidate_number", "1": "first_name", "3": "last_name"},
         options={"group_id": None, "report_email": ""},
     )
-    ImportFile.objects.create(batch=batch, data=hostile.data, size=len(hostile.data), sha256="-")
+    # Sealed, as batch_create_from_upload stores every upload.
+    ImportFile.objects.create(
+        batch=batch, data=seal(hostile.data), size=len(hostile.data), sha256="-"
+    )
     return batch
 
 

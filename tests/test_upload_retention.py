@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.mail import mail_queue
 from accounts.models import OutgoingMail
-from accounts.secrets import seal
+from accounts.secrets import seal, unseal
 from config.celery import app
 from imports import tasks
 from imports.models import ImportBatch, ImportFile
@@ -54,7 +54,8 @@ def test_uploads_are_stored_in_the_database_and_no_url_serves_them(
     client.post(reverse("imports:start"), {"file": SimpleUploadedFile("geheim.xlsx", data)})
 
     upload = ImportFile.objects.get()
-    assert bytes(upload.data) == data
+    assert data not in bytes(upload.data)  # sealed at rest (tests/test_upload_sealed.py)
+    assert unseal(upload.data) == data
     assert upload.batch.organisation == world.college  # the uploader's college
     assert not Path(settings.MEDIA_ROOT).exists()  # nothing on disk to serve
     for path in ["/media/", "/media/geheim.xlsx", "/static/../media/geheim.xlsx"]:
