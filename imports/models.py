@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +13,12 @@ from accounts.models import Organisation
 
 def default_expiry():
     return timezone.now() + timedelta(hours=settings.KB_UPLOAD_RETENTION_HOURS)
+
+
+# A worker kills a task CELERY_TASK_TIME_LIMIT seconds after it started. The margin covers a
+# database retry's countdown (at most 20 s) and the clocks of web and worker machines that
+# differ a little; past both, a 'running' batch has no live task any more.
+STUCK_MARGIN = timedelta(minutes=5)
 
 
 class ImportBatch(models.Model):
@@ -55,6 +61,9 @@ class ImportBatch(models.Model):
     results = models.JSONField(default=list, blank=True)
     failure_reason = models.TextField(blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # When the latest task working on this batch began: the run itself, or one of its hashing
+    # chunks. No task lives longer than the hard time limit, so this tells a batch that is
+    # still being worked on from one whose worker died and whose tasks were lost (`is_stuck`).
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -82,6 +91,22 @@ class ImportBatch(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def stuck_after(self) -> datetime | None:
+        """When a running batch can no longer have a live task (None when not running)."""
+        if self.status != self.Status.RUNNING:
+            return None
+        # The run always sets started_at; a row without one counts from when it was queued.
+        since = self.started_at or self.queued_at or self.created
+        return since + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + STUCK_MARGIN
+
+    @property
+    def is_stuck(self) -> bool:
+        """Running, but started longer ago than any task may live: its worker died and the
+        task was lost (a flushed broker, say). It may be started again (`import_requeue`)."""
+        stuck_after = self.stuck_after
+        return stuck_after is not None and timezone.now() >= stuck_after
 
     @property
     def progress_percent(self) -> int:

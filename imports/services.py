@@ -11,12 +11,13 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,13 @@ from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import groups_linkable_by
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
-from .models import ImportBatch, ImportFile, ImportPasswordHash, RememberedMapping
+from .models import (
+    STUCK_MARGIN,
+    ImportBatch,
+    ImportFile,
+    ImportPasswordHash,
+    RememberedMapping,
+)
 from .options import ImportOptions
 from .pipeline import check_passwords, clean_password, clean_rows
 from .planning import NEW, UPDATED, Plan, build_plan
@@ -257,17 +264,60 @@ def _send_task(batch_id, task) -> None:
         )
 
 
-def import_requeue(*, batch: ImportBatch, actor: User) -> bool:
-    """Start a failed batch (or one whose task never reached the broker) again."""
+def import_requeue(*, batch: ImportBatch, actor: User, ip: str | None = None) -> bool:
+    """'Start de import opnieuw': queue a failed batch, one whose task never reached the
+    broker, or a running one that is stuck (see ImportBatch.is_stuck). Returns whether it was
+    queued; a batch that is done, or still running within the time limit, is left alone.
+
+    Safe against a late duplicate (the old task still alive after all, or its message
+    redelivered): every run writes in one transaction that first locks the batch and writes
+    only while it is 'running', and sets it 'done' in that same transaction, so whichever run
+    comes second finds it done and writes nothing."""
     from .tasks import run_import
 
+    now = timezone.now()
+    stuck = Q(status=ImportBatch.Status.RUNNING) & (
+        Q(started_at__lte=now - _stuck_age()) | Q(started_at=None)
+    )
     with transaction.atomic():
-        updated = ImportBatch.objects.filter(
-            pk=batch.pk, status__in=(ImportBatch.Status.FAILED, ImportBatch.Status.QUEUED)
-        ).update(status=ImportBatch.Status.QUEUED, failure_reason="", queued_at=timezone.now())
-        if updated:
-            transaction.on_commit(lambda: _send_task(batch.pk, run_import))
-    return bool(updated)
+        previous = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=batch.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        updated = (
+            ImportBatch.objects.filter(pk=batch.pk)
+            .filter(Q(status__in=(ImportBatch.Status.FAILED, ImportBatch.Status.QUEUED)) | stuck)
+            .update(
+                status=ImportBatch.Status.QUEUED,
+                failure_reason="",
+                queued_at=now,
+                progress_done=0,
+                # Hashing chunks of the earlier run may have been lost with it: the new run
+                # dispatches the rows that have no hash yet (those made are kept).
+                hash_chunks_total=0,
+                hash_chunks_done=0,
+            )
+        )
+        if not updated:
+            return False
+        audit(
+            action=AuditLog.Action.IMPORT_STARTED,
+            actor=actor,
+            organisation=batch.organisation,
+            target_repr=batch.file_name,
+            after={"batch": str(batch.pk), "restarted_from": previous},
+            ip=ip,
+        )
+        transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+    return True
+
+
+def _stuck_age() -> timedelta:
+    """How long after its start a running batch cannot have a live task any more (the same
+    rule as ImportBatch.stuck_after, as a filter)."""
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + STUCK_MARGIN
 
 
 # --- execute (in the worker) ------------------------------------------------------------------
@@ -321,9 +371,14 @@ def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
 
 
 def _fail(batch: ImportBatch, reason: str) -> ImportBatch:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED, failure_reason=reason, finished_at=timezone.now()
-    )
+    # Only a batch still queued or running: a late duplicate of a run (a restarted batch's
+    # old task, a redelivered message) must not turn a batch that is done into a failed one.
+    failed = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=(ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
+    ).update(status=ImportBatch.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
+    if not failed:
+        batch.refresh_from_db()
+        return batch
     audit(
         action=AuditLog.Action.IMPORT_FAILED,
         actor=batch.created_by,
@@ -561,6 +616,11 @@ def import_hash_chunk(batch_id, rows: list[int]) -> None:
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.RUNNING:
         return
+    # A chunk is a task of its own with its own time limit: its start keeps the batch from
+    # looking stuck while the chunks take their turns.
+    ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+        started_at=timezone.now()
+    )
     try:
         table = batch_table(batch)
     except ImportFailed as exc:  # the upload was purged or can no longer be unsealed

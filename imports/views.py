@@ -9,6 +9,8 @@ from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -425,8 +427,17 @@ def slips(request, pk):
 @role_required(*STAFF)
 def retry(request, pk):
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
-    if services.import_requeue(batch=batch, actor=request.user):
+    if services.import_requeue(batch=batch, actor=request.user, ip=client_ip(request)):
         messages.success(request, _("De import is opnieuw gestart."))
+    elif batch.status == ImportBatch.Status.RUNNING:
+        messages.error(
+            request,
+            _(
+                "De import is nog bezig en kan nu niet opnieuw worden gestart. Is hij op "
+                "%(time)s nog niet voltooid, dan kun je hem opnieuw starten."
+            )
+            % {"time": date_format(localtime(batch.stuck_after), "j F Y H:i")},
+        )
     return redirect("imports:result", pk=batch.pk)
 
 
