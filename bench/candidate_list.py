@@ -93,7 +93,7 @@ def seed(n: int):
                     user=user, organisation_id=user.organisation_id, candidate_number=f"{i:07d}"
                 )
                 candidate.user = user
-                candidate.refresh_search_text()
+                candidate.refresh_derived()
                 candidates.append(candidate)
             Candidate.objects.bulk_create(candidates)
             Candidate.groups.through.objects.bulk_create(

@@ -158,7 +158,7 @@ def seed(n: int, staff: int) -> dict:
             candidates = []
             for i, user in zip(chunk, created, strict=True):
                 candidate = Candidate(user=user, organisation=college, candidate_number=f"{i:07d}")
-                candidate.refresh_search_text()
+                candidate.refresh_derived()
                 candidates.append(candidate)
             Candidate.objects.bulk_create(candidates)
             Candidate.groups.through.objects.bulk_create(
@@ -166,7 +166,7 @@ def seed(n: int, staff: int) -> dict:
                 for i, u in zip(chunk, created, strict=True)
             )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # what autovacuum does after a big load
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a big load
     sessions = []
     for user in users:
         client = Client()
@@ -345,6 +345,61 @@ def drive(plan_path: str) -> None:
 # --- the report ---------------------------------------------------------------------------------
 
 
+class CpuMeter:
+    """CPU seconds used by the web server, the worker, the database backends of the load
+    database and the simulated users. Contention with anything else on the machine changes
+    latency, not these, so CPU per request is the figure to size servers with."""
+
+    def __init__(self, gunicorn_pid: int, worker_pid: int, driver_pid: int, database: str):
+        import psutil
+
+        self.psutil = psutil
+        self.roots = {"web": gunicorn_pid, "worker": worker_pid, "users": driver_pid}
+        self.database = database
+        self.seen: dict[tuple[str, int], float] = {}
+        self.first: dict[tuple[str, int], float] = {}
+
+    def _tree(self, pid: int) -> list:
+        try:
+            root = self.psutil.Process(pid)
+            return [root, *root.children(recursive=True)]
+        except self.psutil.NoSuchProcess:
+            return []
+
+    def _database_pids(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def sample(self) -> None:
+        processes = [(name, p) for name, pid in self.roots.items() for p in self._tree(pid)]
+        for pid in self._database_pids():
+            try:
+                processes.append(("database", self.psutil.Process(pid)))
+            except self.psutil.NoSuchProcess:
+                pass
+        for name, process in processes:
+            try:
+                times = process.cpu_times()
+            except self.psutil.Error:
+                continue
+            key = (name, process.pid)
+            used = times.user + times.system
+            self.first.setdefault(key, used)
+            self.seen[key] = used
+
+    def seconds(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for (name, pid), used in self.seen.items():
+            totals[name] = totals.get(name, 0.0) + used - self.first[(name, pid)]
+        return {name: round(value, 2) for name, value in sorted(totals.items())}
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -389,6 +444,12 @@ def print_report(report: dict) -> None:
     print(
         f"\nimport of {report['import']['rows']} rows: {report['import']['status']} "
         f"in {report['import']['seconds']} s (queued at {report['import']['queued_at']} s)"
+    )
+    print(
+        "CPU seconds over the run: "
+        + ", ".join(f"{k} {v}" for k, v in report["cpu_seconds"].items())
+        + "; per request: "
+        + ", ".join(f"{k} {v} ms" for k, v in report["cpu_ms_per_request"].items())
     )
     whole = report["phases"]["whole run"]
     ok = not whole["errors"] and whole["p95_ms"] < 300
@@ -515,9 +576,17 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
     driver = subprocess.Popen(
         [sys.executable, "-m", "bench.load", "--drive", str(plan_path)], cwd=BASE_DIR
     )
+    from urllib.parse import urlsplit as _split
+
+    cpu = CpuMeter(gunicorn.pid, worker.pid, driver.pid, _split(args.database_url).path[1:])
+    cpu.sample()
+    last_sample = time.time()
     queued_at = None
     import_started = import_finished = None
     while driver.poll() is None and time.time() - t0 < args.seconds + 60:
+        if time.time() - last_sample >= 1.0:
+            cpu.sample()
+            last_sample = time.time()
         now = time.time() - t0
         if queued_at is None and now >= args.import_after:
             services.import_queue(batch=batch, actor=importer)
@@ -533,6 +602,7 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
         driver.kill()
         print("the users did not stop in time")
         return 1
+    cpu.sample()
     batch.refresh_from_db()
     rows = json.loads(results_path.read_text())
     end = max((r[0] + r[1] for r in rows), default=t0 + args.seconds)
@@ -557,6 +627,12 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
         "by_kind": {
             kind: summary([r for r in rows if r[2] == kind], end - t0)
             for kind in sorted({r[2] for r in rows})
+        },
+        "cpu_seconds": cpu.seconds(),
+        "cpu_ms_per_request": {
+            name: round(1000 * value / max(1, len(rows)), 1)
+            for name, value in cpu.seconds().items()
+            if name in ("web", "database", "users")
         },
         "import": {
             "rows": args.import_rows,

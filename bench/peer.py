@@ -80,7 +80,7 @@ def make_resource(organisation, *, bulk: bool) -> resources.ModelResource:
         def before_save_instance(self, instance, row, **kwargs):
             user = instance.user
             user.username = f"{code}-{instance.candidate_number}".lower()
-            instance.refresh_search_text()
+            instance.refresh_derived()
             if not self._meta.use_bulk:
                 user.save()
                 instance.user = user

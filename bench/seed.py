@@ -135,6 +135,11 @@ def candidates(
                             username=user.username,
                             candidate_number=row[0],
                         ),
+                        name_key=Candidate.build_name_key(
+                            first_name=user.first_name,
+                            surname_prefix=user.surname_prefix,
+                            last_name=user.last_name,
+                        ),
                     )
                     for row, user in zip(part, users, strict=True)
                 ],

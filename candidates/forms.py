@@ -28,6 +28,7 @@ from .selectors import (
     staff_visible_to,
     username_taken,
 )
+from .widgets import FastSelect
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_SELECTION = 1000
@@ -64,15 +65,17 @@ class CandidateFilterForm(forms.Form):
         max_length=200,
         help_text=_("Naam, kandidaatnummer, gebruikersnaam of e-mailadres."),
     )
-    group = forms.ChoiceField(label=_("Kandidaatgroep"), required=False)
+    group = forms.ChoiceField(label=_("Kandidaatgroep"), required=False, widget=FastSelect)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
+        widget=FastSelect,
         choices=[("", _("Alle")), ("active", _("Actief")), ("inactive", _("Inactief"))],
     )
     validity = forms.ChoiceField(
         label=_("Geldigheid"),
         required=False,
+        widget=FastSelect,
         choices=[
             ("", _("Alle")),
             ("valid", _("Geldig")),
@@ -90,6 +93,7 @@ class CandidateFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=50,
+        widget=FastSelect,
         choices=[(n, n) for n in (25, 50, 100, 250)],
     )
 
@@ -150,7 +154,7 @@ class BulkActionForm(forms.Form):
     }
 
     ids = SelectionField(required=False)
-    action = forms.ChoiceField(label=_("Actie"), choices=ACTIONS)
+    action = forms.ChoiceField(label=_("Actie"), choices=ACTIONS, widget=FastSelect)
     valid_until = forms.DateField(
         label=_("Geldig tot en met"),
         required=False,
@@ -166,6 +170,7 @@ class BulkActionForm(forms.Form):
         label=_("Kandidaatgroep"),
         queryset=CandidateGroup.objects.none(),
         required=False,
+        widget=FastSelect,
         empty_label=_("— kies een groep —"),
         help_text=_("Alleen bij koppelen en ontkoppelen."),
     )
@@ -177,10 +182,15 @@ class BulkActionForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, groups: list[tuple[int, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["group"].queryset = groups_linkable_by(user).order_by("name")
+        if groups is not None:
+            # The list page has just fetched these (id, name) pairs for its filter: show them
+            # instead of querying again. Validation still goes through the queryset above.
+            group = self.fields["group"]
+            group.widget.choices = [("", group.empty_label), *groups]
         self.fields["valid_until"].initial = user.organisation.default_valid_until()
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]

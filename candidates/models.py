@@ -104,7 +104,14 @@ class Candidate(models.Model):
     # Accent- and case-folded names, number, username and e-mail: one indexed column makes
     # "search ignoring accents" work the same on SQLite and PostgreSQL without extensions.
     search_text = models.TextField(editable=False, default="")
+    # The list's name order ("Berg, Jan van der"), folded like search_text so that case and
+    # accents sort the same on every database ("Öztürk" beside "Oz…", not after "Z"). Kept
+    # here, beside organisation, so a page of 50,000 sorted candidates is one index scan
+    # without a join (candidates.selectors.CandidatePaginator).
+    name_key = models.TextField(editable=False, default="")
     created = models.DateTimeField(auto_now_add=True)
+
+    DERIVED_FIELDS = ("search_text", "name_key")
 
     class Meta:
         verbose_name = _("kandidaat")
@@ -113,6 +120,9 @@ class Candidate(models.Model):
             models.UniqueConstraint(
                 fields=["organisation", "candidate_number"], name="unique_candidate_number"
             )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "name_key", "user"], name="candidate_name_order")
         ]
 
     def __str__(self) -> str:
@@ -132,7 +142,14 @@ class Candidate(models.Model):
             " ".join([first_name, surname_prefix, last_name, email, username, candidate_number])
         )
 
-    def refresh_search_text(self) -> None:
+    @staticmethod
+    def build_name_key(*, first_name: str, surname_prefix: str, last_name: str) -> str:
+        # \x1f (unit separator) sorts below every printable character, so "Berg, Jan" comes
+        # before "Bergen, Anna" as it does when the names are compared one by one.
+        return "\x1f".join(fold(part) for part in (last_name, first_name, surname_prefix))
+
+    def refresh_derived(self) -> None:
+        """Recompute DERIVED_FIELDS from the user and the candidate number; the caller saves."""
         u = self.user
         self.search_text = self.build_search_text(
             first_name=u.first_name,
@@ -141,4 +158,7 @@ class Candidate(models.Model):
             email=u.email,
             username=u.username,
             candidate_number=self.candidate_number,
+        )
+        self.name_key = self.build_name_key(
+            first_name=u.first_name, surname_prefix=u.surname_prefix, last_name=u.last_name
         )

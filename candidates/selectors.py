@@ -99,8 +99,8 @@ def candidate_visible_to(user: User, pk: int) -> Candidate | None:
 # --- Reads built on the rule above --------------------------------------------------------------
 
 SORTS = {
-    "name": ("user__last_name", "user__first_name", "user__surname_prefix", "pk"),
-    "-name": ("-user__last_name", "-user__first_name", "-user__surname_prefix", "-pk"),
+    "name": ("name_key", "pk"),
+    "-name": ("-name_key", "-pk"),
     "number": ("candidate_number", "pk"),
     "-number": ("-candidate_number", "-pk"),
 }
@@ -157,8 +157,27 @@ def with_list_relations(candidates: QuerySet[Candidate], user: User) -> QuerySet
     """One query for the rows and one for their groups, whatever the page size. Only groups the
     viewer may see are shown, so a coordinator does not learn other groups' names."""
     return candidates.select_related("user").prefetch_related(
-        Prefetch("groups", queryset=groups_visible_to(user).order_by("name"))
+        Prefetch("groups", queryset=groups_visible_to(user).only("name").order_by("name"))
     )
+
+
+LIST_ROW_FIELDS = (
+    "candidate_number",
+    "user__first_name",
+    "user__surname_prefix",
+    "user__last_name",
+    "user__username",
+    "user__email",
+    "user__is_active",
+    "user__valid_from",
+    "user__valid_until",
+)
+
+
+def list_rows(candidates: QuerySet[Candidate], user: User) -> QuerySet[Candidate]:
+    """The rows of Beheer → Kandidaten: only the columns the table shows (the user row has
+    twenty, among them the password hash, which the page has no business loading)."""
+    return with_list_relations(candidates, user).only(*LIST_ROW_FIELDS)
 
 
 def group_members_visible_to(user: User, group: CandidateGroup) -> QuerySet[Candidate]:

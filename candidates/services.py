@@ -76,7 +76,7 @@ def candidate_create(
         candidate_number=candidate_number,
         birth_date=birth_date,
     )
-    candidate.refresh_search_text()
+    candidate.refresh_derived()
     candidate.save()
     if groups:
         candidate.groups.set(groups)
@@ -241,8 +241,10 @@ def candidate_update(
     user_fields = sorted(changed & set(CANDIDATE_USER_FIELDS))
     if user_fields:
         user.save(update_fields=user_fields)
-    candidate.refresh_search_text()
-    candidate.save(update_fields=[*sorted(changed & set(CANDIDATE_OWN_FIELDS)), "search_text"])
+    candidate.refresh_derived()
+    candidate.save(
+        update_fields=[*sorted(changed & set(CANDIDATE_OWN_FIELDS)), *Candidate.DERIVED_FIELDS]
+    )
     for action, fields in _AUDIT_SPLIT:
         part = sorted(changed & fields)
         if part:

@@ -41,6 +41,7 @@ from .forms import (
     StaffForm,
 )
 from .models import Candidate
+from .pagination import CandidatePaginator
 from .selectors import (
     audit_rows_visible_to,
     candidate_history,
@@ -52,6 +53,7 @@ from .selectors import (
     group_members_visible_to,
     groups_visible_to,
     groups_with_member_counts,
+    list_rows,
     staff_visible_to,
     with_list_relations,
 )
@@ -98,13 +100,19 @@ def candidate_list(request):
     user = request.user
     filter_form = CandidateFilterForm(request.GET, user=user)
     filters = filter_form.filters()
-    bulk_form = BulkActionForm(request.POST or None, user=user)
+    # Beheerders and coordinators may link to every group they see, so the filter's list of
+    # groups is also the bulk action's.
+    bulk_form = BulkActionForm(request.POST or None, user=user, groups=filter_form.groups)
     if request.method == "POST" and bulk_form.is_valid():
         return _run_bulk_action(request, bulk_form)
 
-    candidates = with_list_relations(candidates_filtered(user, **filters), user)
     per_page = filter_form.cleaned_data.get("per_page") or PAGE_SIZE
-    page = Paginator(candidates, per_page).get_page(request.GET.get("page"))
+    paginator = CandidatePaginator(
+        candidates_filtered(user, **filters),
+        per_page,
+        rows=lambda candidates: list_rows(candidates, user),
+    )
+    page = paginator.get_page(request.GET.get("page"))
     ctx = {
         "filter_form": filter_form,
         "bulk_form": bulk_form,
@@ -123,7 +131,7 @@ def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
     candidates = list(
         with_list_relations(candidates_visible_to(user), user)
         .filter(pk__in=data["ids"])
-        .order_by("user__last_name", "user__first_name", "pk")
+        .order_by("name_key", "pk")
     )
     if action == "export":
         return _xlsx_response(candidates)
@@ -339,7 +347,7 @@ def _render_group(request, group, bulk_form=None) -> HttpResponse:
     query = search.cleaned_data.get("q", "") if search.is_valid() else ""
     members = with_list_relations(
         candidate_search(group_members_visible_to(user, group), query), user
-    ).order_by("user__last_name", "user__first_name", "user__surname_prefix", "pk")
+    ).order_by("name_key", "pk")
     ctx = {
         "group": group,
         "search": search,
@@ -604,7 +612,7 @@ def my_candidates(request):
     form = SearchForm(request.GET)
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     candidates = candidate_search(candidates_supervised_by(request.user), query).order_by(
-        "user__last_name", "user__first_name", "user__surname_prefix", "pk"
+        "name_key", "pk"
     )
     page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "candidates/mine.html", {"form": form, "page": page})

@@ -77,6 +77,6 @@ class CandidateFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def search(obj, create, extracted, **kwargs):
-        obj.refresh_search_text()
+        obj.refresh_derived()
         if create:
-            obj.save(update_fields=["search_text"])
+            obj.save(update_fields=list(Candidate.DERIVED_FIELDS))

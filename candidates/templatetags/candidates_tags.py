@@ -4,6 +4,12 @@ audit rows shown as 'field: before → after' in Dutch."""
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -108,3 +114,62 @@ def aria_sort(current: str, column: str) -> str:
     if current == f"-{column}":
         return "descending"
     return "none"
+
+
+def _url_for_pk(name: str):
+    """reverse() once for a whole page: '/…/0/…' split around the id (~25 µs a row saved)."""
+    head, tail = reverse(name, args=[0]).split("/0/", 1)
+    return lambda pk: f"{head}/{pk}/{tail}"
+
+
+@register.simple_tag
+def candidate_rows(page, selected: set[int]) -> str:
+    """The rows of Beheer → Kandidaten, built in Python: the list is the page staff open most,
+    and the template engine spent ~10 ms on its 50 rows × 9 cells (docs/performance.md)."""
+    if not page.object_list:
+        return format_html('<tr><td colspan="9">{}</td></tr>', _("Geen kandidaten gevonden."))
+    words = {
+        "select": gettext("Selecteer"),
+        "edit": gettext("Wijzig deze gebruiker"),
+        "none": mark_safe('<span class="text-muted">—</span>'),
+        "inactive": format_html(
+            '<span class="badge text-bg-secondary">{}</span>', gettext("Inactief")
+        ),
+        "expired": format_html('<span class="badge text-bg-danger">{}</span>', gettext("Verlopen")),
+        "active": format_html('<span class="badge text-bg-success">{}</span>', gettext("Actief")),
+    }
+    edit_url = _url_for_pk("candidates:edit")
+    today = timezone.localdate()
+    return format_html_join(
+        "\n",
+        "<tr>"
+        '<td><input class="form-check-input" type="checkbox" name="ids" value="{0}" '
+        'id="sel-{0}"{1}><label class="visually-hidden" for="sel-{0}">{2} {3}</label></td>'
+        '<td class="text-nowrap"><a href="{4}">{5}</a></td>'
+        "<td>{6}</td><td>{7}</td><td>{8}</td><td>{9}</td><td>{10}</td>"
+        '<td class="text-nowrap">{11}</td>'
+        '<td class="text-nowrap"><a href="{4}">{12}<span class="visually-hidden">: {3}</span>'
+        "</a></td></tr>",
+        (
+            (
+                c.pk,
+                mark_safe(" checked") if c.pk in selected else "",
+                words["select"],
+                c.user.display_name,
+                edit_url(c.pk),
+                c.user.sort_name,
+                c.candidate_number,
+                c.user.username,
+                c.user.email or "—",
+                ", ".join(g.name for g in c.groups.all()) or words["none"],
+                words["inactive"]
+                if not c.user.is_active
+                else words["expired"]
+                if c.user.validity_problem(today) == "expired"
+                else words["active"],
+                date_format(c.user.valid_until, "j b Y") if c.user.valid_until else "—",
+                words["edit"],
+            )
+            for c in page.object_list
+        ),
+    )
