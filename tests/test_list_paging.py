@@ -250,3 +250,26 @@ def test_bs5_field_renders_label_widget_help_and_errors():
     assert '<div id="div_id_agree" class="form-check">' in checkbox
     assert 'class="form-check-input"' in checkbox
     assert '<label for="id_agree" class="form-check-label">Akkoord</label>' in checkbox
+
+
+def test_rows_escape_every_value_and_link_to_the_edit_page(client, college_list):
+    college, beheerder, _c, _candidates = college_list
+    group = GroupFactory(organisation=college, name="A&B <1>")
+    odd = CandidateFactory(
+        organisation=college,
+        candidate_number="<9>",
+        groups=[group],
+        user__first_name="<b>Bo</b>",
+        user__last_name='"Quote"',
+        user__username="bo&co",
+        user__email="",
+    )
+    client.force_login(beheerder)
+    html = client.get(LIST, {"q": "bo"}).content.decode()
+    edit = reverse("candidates:edit", args=[odd.pk])
+    assert (
+        f'<td class="text-nowrap"><a href="{edit}">&quot;Quote&quot;, &lt;b&gt;Bo&lt;/b&gt;</a></td>'
+        "<td>&lt;9&gt;</td><td>bo&amp;co</td><td>—</td><td>A&amp;B &lt;1&gt;</td>"
+    ) in html
+    assert f'for="sel-{odd.pk}">Selecteer &lt;b&gt;Bo&lt;/b&gt; &quot;Quote&quot;</label>' in html
+    assert "<b>Bo</b>" not in html
