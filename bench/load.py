@@ -467,6 +467,8 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--import-after", type=float, default=5.0, help="seconds into the run")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between clicks")
+    parser.add_argument("--worker-nice", type=int, default=0, metavar="N",
+                        help="run the Celery worker with `nice -n N` (0: same priority)")
     parser.add_argument("--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default=os.environ.get("KB_LOAD_DATABASE_URL",
@@ -531,8 +533,11 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
         batch=batch, group_id=data["group"], send_credentials=False, report_email=""
     )
 
+    # On a machine shared with the web server an operator can give the worker a lower CPU
+    # priority (docs/deployment.md): requests first, the import uses what is left.
+    niceness = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     worker = processes.start(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1",
+        [*niceness, sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1",
          "--loglevel=WARNING", "--hostname=load@kb", "--without-gossip", "--without-mingle",
          "--without-heartbeat"],
         env, tmp / "worker.log",
@@ -615,6 +620,7 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
             "think": args.think,
             "candidates": args.candidates,
             "gunicorn_workers": args.gunicorn_workers,
+            "worker_nice": args.worker_nice,
             "cpus": os.cpu_count(),
             "database": "postgresql",
         },

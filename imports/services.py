@@ -717,22 +717,14 @@ def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
     candidates = []
     for p, user in zip(rows, users, strict=True):
         p.candidate_id = user.pk
-        candidates.append(
-            Candidate(
-                user_id=user.pk,
-                organisation=org,
-                candidate_number=p.values["candidate_number"],
-                birth_date=p.values.get("birth_date"),
-                search_text=Candidate.build_search_text(
-                    first_name=user.first_name,
-                    surname_prefix=user.surname_prefix,
-                    last_name=user.last_name,
-                    email=user.email,
-                    username=user.username,
-                    candidate_number=p.values["candidate_number"],
-                ),
-            )
+        candidate = Candidate(
+            user=user,
+            organisation=org,
+            candidate_number=p.values["candidate_number"],
+            birth_date=p.values.get("birth_date"),
         )
+        candidate.refresh_derived()
+        candidates.append(candidate)
     Candidate.objects.bulk_create(candidates)
     return [u.pk for u in users]
 
@@ -743,7 +735,7 @@ def _update_candidates(org, options, rows, hashes) -> None:
     users = {u.pk: u for u in User.objects.filter(pk__in=[p.candidate_id for p in rows])}
     candidates = {c.pk: c for c in Candidate.objects.filter(pk__in=users)}
     user_fields: set[str] = set()
-    cand_fields: set[str] = {"search_text"}
+    cand_fields: set[str] = set(Candidate.DERIVED_FIELDS)
     for p in rows:
         user, cand = users[p.candidate_id], candidates[p.candidate_id]
         for name, (_old, new) in p.changes.items():
@@ -775,14 +767,8 @@ def _update_candidates(org, options, rows, hashes) -> None:
                 user.password = hashes[p.row]
                 user.must_change_password = options.must_change_password
                 user_fields.update({"password", "must_change_password"})
-        cand.search_text = Candidate.build_search_text(
-            first_name=user.first_name,
-            surname_prefix=user.surname_prefix,
-            last_name=user.last_name,
-            email=user.email,
-            username=user.username,
-            candidate_number=cand.candidate_number,
-        )
+        cand.user = user  # the instance changed above, so the keys see the new names
+        cand.refresh_derived()
     if user_fields:
         User.objects.bulk_update(list(users.values()), sorted(user_fields), batch_size=1000)
     Candidate.objects.bulk_update(list(candidates.values()), sorted(cand_fields), batch_size=1000)

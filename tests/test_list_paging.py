@@ -268,8 +268,29 @@ def test_rows_escape_every_value_and_link_to_the_edit_page(client, college_list)
     html = client.get(LIST, {"q": "bo"}).content.decode()
     edit = reverse("candidates:edit", args=[odd.pk])
     assert (
-        f'<td class="text-nowrap"><a href="{edit}">&quot;Quote&quot;, &lt;b&gt;Bo&lt;/b&gt;</a></td>'
+        f'<td class="text-nowrap"><a href="{edit}">'
+        "&quot;Quote&quot;, &lt;b&gt;Bo&lt;/b&gt;</a></td>"
         "<td>&lt;9&gt;</td><td>bo&amp;co</td><td>—</td><td>A&amp;B &lt;1&gt;</td>"
     ) in html
     assert f'for="sel-{odd.pk}">Selecteer &lt;b&gt;Bo&lt;/b&gt; &quot;Quote&quot;</label>' in html
     assert "<b>Bo</b>" not in html
+
+
+def test_imported_and_reimported_candidates_get_their_sort_key(world):
+    from accounts.models import User
+
+    from .import_helpers import people, run_import, xlsx_bytes
+
+    rows = people(2, start=700)
+    rows[0][1:4] = ["Émile", "van der", "Öztürk"]
+    run_import(world.beheerder, xlsx_bytes(rows), group_id=world.own_group.pk)
+    emile = User.objects.get(username="rocm-0000700").candidate
+    assert emile.name_key == "ozturk\x1femile\x1fvan der"
+    other = User.objects.get(username="rocm-0000701").candidate
+    assert other.name_key == "achternaam701\x1fvoornaam701\x1f"
+
+    rows[0][3] = "Aalders"
+    run_import(world.beheerder, xlsx_bytes(rows), group_id=world.own_group.pk)
+    emile.refresh_from_db()
+    assert emile.name_key == "aalders\x1femile\x1fvan der"
+    assert "aalders" in emile.search_text
