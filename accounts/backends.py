@@ -1,5 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
+from .models import User
+
 
 class ValidityModelBackend(ModelBackend):
     """ModelBackend that lets the login form tell *why* an account may not log in.
@@ -14,7 +16,8 @@ class ValidityModelBackend(ModelBackend):
         return True
 
     def get_user(self, user_id):
-        user = super().get_user(user_id)
+        # The college comes along: nearly every page reads it (settings, defaults, mail).
+        user = User.objects.select_related("organisation").filter(pk=user_id).first()
         if user is None or not user.is_active or user.validity_problem():
             return None
         return user
