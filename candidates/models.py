@@ -122,7 +122,10 @@ class Candidate(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["organisation", "name_key", "user"], name="candidate_name_order")
+            models.Index(fields=["organisation", "name_key", "user"], name="candidate_name_order"),
+            # "Is this visible candidate in my college?" from the index alone: the coordinator's
+            # and supervisor's lists probe every candidate of their groups this way.
+            models.Index(fields=["user", "organisation"], name="candidate_user_college"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ number orders one index scan on the candidate table: `candidate_name_order`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -23,7 +23,7 @@ class CandidatePaginator(Paginator):
         object_list: QuerySet[Candidate],
         per_page: int,
         *,
-        rows: Callable[[QuerySet[Candidate]], QuerySet[Candidate]],
+        rows: Callable[[QuerySet[Candidate]], Iterable[Candidate]],
     ):
         """`object_list` is the visible, filtered, sorted list (the count and the page's ids
         come from it); `rows` adds what the page shows, e.g. `selectors.list_rows`."""

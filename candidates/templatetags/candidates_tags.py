@@ -144,7 +144,7 @@ def candidate_rows(page, selected: set[int]) -> str:
     for c in page.object_list:
         u, pk = c.user, c.pk
         name = esc(u.display_name)
-        groups = esc(", ".join(g.name for g in c.groups.all())) or no_groups
+        groups = esc(", ".join(c.group_names)) or no_groups
         if not u.is_active:
             status = badges["inactive"]
         elif u.validity_problem(today) == "expired":
