@@ -293,3 +293,14 @@ def test_imported_and_reimported_candidates_get_their_sort_key(world):
     emile.refresh_from_db()
     assert emile.name_key == "aalders\x1femile\x1fvan der"
     assert "aalders" in emile.search_text
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_a_search_keeps_the_name_order(client, college_list, sort):
+    """Searches are ordered by an expression (see candidates_filtered): the same order."""
+    _college, beheerder, _c, _candidates = college_list
+    client.force_login(beheerder)
+    expected = [first for first, _p, last in NAMES_IN_ORDER if "berg" in last.lower()]
+    if sort == "-name":
+        expected.reverse()
+    assert names_on(client.get(LIST, {"q": "berg", "sort": sort})) == expected
