@@ -6,6 +6,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .forms import LoginForm
 from .models import AuditLog, Role
@@ -43,11 +44,18 @@ def home(request):
     return render(request, "accounts/no_role.html", status=403)
 
 
+class OwnPasswordChangeForm(PasswordChangeForm):
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": gettext_lazy("Je huidige wachtwoord klopt niet. Vul het opnieuw in."),
+    }
+
+
 @login_required
 def password_change(request):
     """Choose a new password (required after an import or reset with 'wijzigen bij eerste
     keer inloggen'). The new password gets the full-strength hasher and every validator."""
-    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    form = OwnPasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         user.must_change_password = False
