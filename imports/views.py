@@ -405,6 +405,8 @@ def progress(request, pk):
             "done": batch.progress_done,
             "total": batch.progress_total,
             "slips_ready": batch.slips is not None,
+            # A page left open reloads when the batch can be started again.
+            "stuck": batch.is_stuck,
         }
     )
 

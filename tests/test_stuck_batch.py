@@ -205,3 +205,21 @@ def test_coordinator_restarts_own_stuck_batch_but_not_a_colleagues(
         Candidate.objects.filter(candidate_number__in=NUMBERS, groups=world.own_group).count() == 3
     )
     assert restarts().get().actor == world.coordinator
+
+
+def test_progress_says_when_a_running_batch_became_restartable(client, world, settings):
+    """The result page polls this; an open page reloads to offer 'Start de import opnieuw'."""
+    client.force_login(world.beheerder)
+    early = running_batch(world.beheerder, timezone.now() - time_limit(settings))
+    late = running_batch(
+        world.beheerder, timezone.now() - time_limit(settings) - STUCK_MARGIN - timedelta(1)
+    )
+    assert client.get(reverse("imports:progress", args=[early.pk])).json() == {
+        "status": "running",
+        "percent": 33,
+        "done": 1,
+        "total": 3,
+        "slips_ready": False,
+        "stuck": False,
+    }
+    assert client.get(reverse("imports:progress", args=[late.pk])).json()["stuck"] is True

@@ -1,4 +1,5 @@
-// Polls the import's progress and reloads the page when it has finished.
+// Polls the import's progress and reloads the page when it has finished, or when a run
+// whose worker died may be started again (the page then offers the button).
 (function () {
   "use strict";
   var box = document.getElementById("import-progress");
@@ -23,7 +24,7 @@
           text.textContent = text.getAttribute("data-" + data.status);
         }
         status = data.status;
-        if (data.status === "done" || data.status === "failed") {
+        if (data.status === "done" || data.status === "failed" || data.stuck) {
           window.location.reload();
         } else {
           window.setTimeout(poll, 1000);
