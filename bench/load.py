@@ -468,7 +468,7 @@ def main() -> int:
     parser.add_argument("--import-after", type=float, default=5.0, help="seconds into the run")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between clicks")
     parser.add_argument("--worker-nice", type=int, default=0, metavar="N",
-                        help="run the Celery worker with `nice -n N` (0: same priority)")
+                        help="run the worker under `nice -n N` (0: same priority)")  # fmt: skip
     parser.add_argument("--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default=os.environ.get("KB_LOAD_DATABASE_URL",
@@ -581,9 +581,7 @@ def run(args, env, tmp: Path, processes: Processes) -> int:
     driver = subprocess.Popen(
         [sys.executable, "-m", "bench.load", "--drive", str(plan_path)], cwd=BASE_DIR
     )
-    from urllib.parse import urlsplit as _split
-
-    cpu = CpuMeter(gunicorn.pid, worker.pid, driver.pid, _split(args.database_url).path[1:])
+    cpu = CpuMeter(gunicorn.pid, worker.pid, driver.pid, urlsplit(args.database_url).path[1:])
     cpu.sample()
     last_sample = time.time()
     queued_at = None

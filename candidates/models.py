@@ -107,7 +107,7 @@ class Candidate(models.Model):
     # The list's name order ("Berg, Jan van der"), folded like search_text so that case and
     # accents sort the same on every database ("Öztürk" beside "Oz…", not after "Z"). Kept
     # here, beside organisation, so a page of 50,000 sorted candidates is one index scan
-    # without a join (candidates.selectors.CandidatePaginator).
+    # without a join (candidates.pagination.CandidatePaginator).
     name_key = models.TextField(editable=False, default="")
     created = models.DateTimeField(auto_now_add=True)
 

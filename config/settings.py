@@ -161,11 +161,10 @@ HIJACK_PERMISSION_CHECK = "accounts.permissions.can_impersonate"
 HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, translated)
 
 # --- Sessions ----------------------------------------------------------------------------------
-# Idle time-out: the cookie is renewed on every request and dies after this many idle seconds.
+# Idle time-out: the session dies after this many idle seconds. It is renewed at most once a
+# minute (accounts.middleware.SessionTimeoutMiddleware), not written on every request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = (
-    False  # renewed once a minute: accounts.middleware.SessionTimeoutMiddleware
-)
+SESSION_SAVE_EVERY_REQUEST = False
 # Absolute time-out: a session older than this ends however active it is (our middleware).
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 10 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -231,7 +231,6 @@ def import_dry_run(
 def import_queue(*, batch: ImportBatch, actor: User, ip: str | None = None) -> bool:
     """'Importeer': mark the batch queued and start the task after commit. A double click
     finds the batch no longer a draft and queues nothing. Returns whether it was queued."""
-    from .tasks import run_import
 
     with transaction.atomic():
         updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.DRAFT).update(
@@ -239,15 +238,7 @@ def import_queue(*, batch: ImportBatch, actor: User, ip: str | None = None) -> b
         )
         if not updated:
             return False
-        audit(
-            action=AuditLog.Action.IMPORT_STARTED,
-            actor=actor,
-            organisation=batch.organisation,
-            target_repr=batch.file_name,
-            after={"batch": str(batch.pk), **batch.options},
-            ip=ip,
-        )
-        transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+        _started(batch, actor, ip, **batch.options)
     return True
 
 
@@ -273,7 +264,6 @@ def import_requeue(*, batch: ImportBatch, actor: User, ip: str | None = None) ->
     redelivered): every run writes in one transaction that first locks the batch and writes
     only while it is 'running', and sets it 'done' in that same transaction, so whichever run
     comes second finds it done and writes nothing."""
-    from .tasks import run_import
 
     now = timezone.now()
     stuck = Q(status=ImportBatch.Status.RUNNING) & (
@@ -302,16 +292,23 @@ def import_requeue(*, batch: ImportBatch, actor: User, ip: str | None = None) ->
         )
         if not updated:
             return False
-        audit(
-            action=AuditLog.Action.IMPORT_STARTED,
-            actor=actor,
-            organisation=batch.organisation,
-            target_repr=batch.file_name,
-            after={"batch": str(batch.pk), "restarted_from": previous},
-            ip=ip,
-        )
-        transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+        _started(batch, actor, ip, restarted_from=previous)
     return True
+
+
+def _started(batch: ImportBatch, actor: User, ip: str | None, **details) -> None:
+    """Audit the start (or restart) and send the task once the transaction has committed."""
+    from .tasks import run_import
+
+    audit(
+        action=AuditLog.Action.IMPORT_STARTED,
+        actor=actor,
+        organisation=batch.organisation,
+        target_repr=batch.file_name,
+        after={"batch": str(batch.pk), **details},
+        ip=ip,
+    )
+    transaction.on_commit(lambda: _send_task(batch.pk, run_import))
 
 
 def _stuck_age() -> timedelta:
