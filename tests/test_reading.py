@@ -152,8 +152,9 @@ def test_xlsx_with_title_rows_above_the_header():
             ["1001", "Eva", "de Vries"],
             ["1002", "Daan", "Bakker"],
         ],
-        sheet_name="Kandidaten",
         file_format="xlsx",
+        sheet="Kandidaten",
+        sheets=["Kandidaten"],
     )
 
 
@@ -215,7 +216,7 @@ def test_only_the_first_sheet_is_read():
 
     table = read_table(data, "k.xlsx")
 
-    assert table.sheet_name == "Kandidaten"
+    assert table.sheet == "Kandidaten"
     assert table.rows == [["Naam"], ["Eva"]]
 
 
@@ -291,8 +292,9 @@ def test_ods_as_libreoffice_writes_it():
 
     assert table == Table(
         rows=[["Nummer", "Naam", "Geboren"], ["0012345", "Eva", date(2007, 3, 9)]],
-        sheet_name="Kandidaten",
         file_format="ods",
+        sheet="Kandidaten",
+        sheets=["Kandidaten"],
     )
 
 
@@ -310,7 +312,6 @@ def test_csv_from_dutch_excel_semicolons_and_cp1252():
             ["René", "Ëlzinga", "Zaandam"],
             ["Zoë", "Müller", "Enschede"],
         ],
-        sheet_name="",
         file_format="csv",
         encoding="cp1252",
         delimiter=";",
