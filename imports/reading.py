@@ -399,21 +399,9 @@ def _child_error(code: str, params: dict, limits: dict, max_rows: int) -> ReadEr
 
 
 def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
-    nul = data.find(b"\x00")
-    if nul != -1:
-        line = len(re.findall(rb"\r\n|\r|\n", data[:nul])) + 1
-        raise ReadError(
-            _(
-                "Regel %(line)s bevat een ongeldig teken (NUL). Het bestand is waarschijnlijk "
-                "geen tekstbestand of is beschadigd; sla het opnieuw op als CSV en probeer het "
-                "opnieuw."
-            )
-            % {"line": _number(line)},
-            "nul_byte",
-        )
+    _check_nul(data)
     text, encoding = _decode_csv(data)
     delimiter = _detect_delimiter(text)
-    max_columns, max_chars = limits["max_columns"], limits["max_cell_chars"]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[object]] = []
     width = 0
@@ -425,32 +413,13 @@ def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
             row: list[object] = [value or None for value in record]
             while row and row[-1] is None:
                 row.pop()  # Excel writes ;;; for formatted but empty columns
-            if not row:
-                if filled_rows <= limits["max_rows"]:
-                    rows.append(row)
-                continue
-            filled_rows += 1
-            last_filled = row_number
-            if len(row) > max_columns:
-                raise ReadError(
-                    _(
-                        "Rij %(row)s heeft een waarde in kolom %(column)s (%(letters)s); het "
-                        "maximum is %(max)s kolommen."
-                    )
-                    % {
-                        "row": _number(row_number),
-                        "column": _number(len(row)),
-                        "letters": column_letters(len(row) - 1),
-                        "max": _number(max_columns),
-                    },
-                    "too_many_columns",
-                )
-            for column, value in enumerate(row):
-                if value is not None and len(value) > max_chars:
-                    raise _cell_too_long(row_number, column, len(value))
+            if row:
+                _check_csv_row(row, row_number, limits)
+                filled_rows += 1
+                last_filled = row_number
+                width = max(width, len(row))
             if filled_rows <= limits["max_rows"]:
                 rows.append(row)
-                width = max(width, len(row))
     except csv.Error as exc:
         # With strict=False the only error left: a field beyond csv.field_size_limit()
         # (128 KiB). That limit is global to the process, so it stays; the cell is found here.
@@ -464,6 +433,42 @@ def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
     for row in rows:
         row.extend([None] * (width - len(row)))
     return Table(rows=rows, file_format="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _check_nul(data: bytes) -> None:
+    nul = data.find(b"\x00")
+    if nul != -1:
+        line = len(re.findall(rb"\r\n|\r|\n", data[:nul])) + 1
+        raise ReadError(
+            _(
+                "Regel %(line)s bevat een ongeldig teken (NUL). Het bestand is waarschijnlijk "
+                "geen tekstbestand of is beschadigd; sla het opnieuw op als CSV en probeer het "
+                "opnieuw."
+            )
+            % {"line": _number(line)},
+            "nul_byte",
+        )
+
+
+def _check_csv_row(row: list, row_number: int, limits: dict) -> None:
+    max_columns, max_chars = limits["max_columns"], limits["max_cell_chars"]
+    if len(row) > max_columns:
+        raise ReadError(
+            _(
+                "Rij %(row)s heeft een waarde in kolom %(column)s (%(letters)s); het "
+                "maximum is %(max)s kolommen."
+            )
+            % {
+                "row": _number(row_number),
+                "column": _number(len(row)),
+                "letters": column_letters(len(row) - 1),
+                "max": _number(max_columns),
+            },
+            "too_many_columns",
+        )
+    for column, value in enumerate(row):
+        if value is not None and len(value) > max_chars:
+            raise _cell_too_long(row_number, column, len(value))
 
 
 def _longest_field(text: str, line_number: int, delimiter: str) -> tuple[int, int]:
