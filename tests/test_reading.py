@@ -211,7 +211,7 @@ def test_trailing_empty_rows_are_dropped():
     assert read_table(data, "k.xlsx").rows == [["Naam"], ["Eva"]]
 
 
-def test_only_the_first_sheet_is_read():
+def test_without_a_header_on_any_sheet_the_first_sheet_is_read():
     data = xlsx_bytes([["Naam"], ["Eva"]], sheets=2)
 
     table = read_table(data, "k.xlsx")
@@ -221,7 +221,8 @@ def test_only_the_first_sheet_is_read():
 
 
 def test_a_stray_cell_on_another_sheet_does_not_matter():
-    """Only the first sheet is parsed, so only the first sheet is held to the limits."""
+    """A sheet that would need a huge grid is left out of the search for the header; only
+    the sheet that is read is held to the limits."""
     data = xlsx_bytes([["Naam"], ["Eva"]], sheets=2)
     stray = sheet_xml('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     data = replace_parts(data, {"xl/worksheets/sheet2.xml": stray})

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0004_seal_uploads'),
+        ("imports", "0004_seal_uploads"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importbatch',
-            name='sheet_name',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="importbatch",
+            name="sheet_name",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
     ]
