@@ -7,10 +7,12 @@ that says what is wrong and where.
 - The format follows the extension and is then checked against the file's first bytes.
 - CSV is read here, with the csv module: plain Python, bounded by the upload limit.
 - Spreadsheets (xlsx, xlsm, xls, ods) are opened only in a child process
-  (imports.reader_child) with limits on memory and CPU. It inflates and scans every zip
-  member itself (bombs, lying sizes, DTDs, stray cells) before calamine parses anything, so
-  this process never decompresses a byte. A child that aborts, is killed or overruns becomes
-  a ReadError; the worker lives on.
+  (imports.reader_child) with limits on memory and CPU. It checks the zip index (bombs, lying
+  sizes) and every part (CRC, DTDs, stray cells) before calamine parses anything, so this
+  process never decompresses a byte. A child that aborts, is killed or overruns becomes a
+  ReadError; the worker lives on.
+- Of a workbook, the sheet with the header is read (imports.fields finds headers), so an
+  instruction sheet in front of the candidates is passed over.
 - Subprocess rather than multiprocessing: Celery's prefork children are daemonic and may not
   fork children of their own. Limits are set by the child on itself, not in preexec_fn,
   which is unsafe in threaded servers.
