@@ -110,7 +110,7 @@ def batch_table(batch: ImportBatch) -> Table:
         raise ImportFailed(
             _("Het geüploade bestand kan niet meer worden gelezen; upload het opnieuw.")
         ) from None
-    return read_table(data, batch.file_name)
+    return read_table(data, batch.file_name, sheet=batch.sheet_name or None)
 
 
 def column_samples(batch: ImportBatch, table: Table) -> list[dict]:
