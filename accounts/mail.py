@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import smtplib
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -83,6 +84,14 @@ def attachment_secret(name: str, data: bytes, mimetype: str) -> dict[str, str]:
     return {"name": name, "mimetype": mimetype, "data": base64.b64encode(data).decode()}
 
 
+def sender_with_name(from_email: str, name: str) -> str:
+    """The platform's sender address under the college's own name. formataddr quotes the name
+    where needed: a comma in 'Examenbureau ROC Midden, locatie Zuid' would otherwise make the
+    From header two addresses, and a quote or '<' would change which address it names."""
+    _old_name, address = parseaddr(from_email)
+    return formataddr((name, address))
+
+
 def _build_message(mail: OutgoingMail, connection) -> EmailMultiAlternatives:
     secret = unseal_json(mail.secret) if mail.secret else {}
     org = mail.organisation
@@ -91,8 +100,7 @@ def _build_message(mail: OutgoingMail, connection) -> EmailMultiAlternatives:
         headers["Reply-To"] = org.mail_reply_to
     from_email = settings.DEFAULT_FROM_EMAIL
     if org and org.mail_sender_name:
-        address = from_email.rsplit("<", 1)[-1].rstrip(">").strip()
-        from_email = f"{org.mail_sender_name} <{address}>"
+        from_email = sender_with_name(from_email, org.mail_sender_name)
 
     if mail.kind == OutgoingMail.Kind.CREDENTIALS:
         text = render_credentials_text(

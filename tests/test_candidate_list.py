@@ -305,7 +305,7 @@ def test_print_slips_gives_a_pdf_and_stores_no_password(client, world):
     response = bulk(client, "print_credentials", [world.in_own_group, world.in_other_group])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     assert response.content.startswith(b"%PDF")
     assert pdf_pages(response.content) == 2  # two groups, each on its own page
     assert OutgoingMail.objects.count() == 0
