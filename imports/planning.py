@@ -139,9 +139,11 @@ def build_plan(
     )
     ok = [r for r in rows if not r.errors and r.row not in groups.errors]
     found = load_existing(organisation=organisation, actor=actor, rows=ok)
-    taken = load_taken_usernames(wanted_usernames(ok, found, organisation=organisation))
-    matches = match_existing(ok, found, taken, organisation=organisation, columns=columns)
-    new_rows = [(r.row, matches.usernames[r.row]) for r in ok if _is_new(r.row, matches)]
+    generated = generate_usernames(ok, found, organisation=organisation)
+    taken = load_taken_usernames(wanted_usernames(ok, generated))
+    matches = match_existing(ok, found, taken, generated=generated, columns=columns)
+    done = matches.errors.keys() | matches.candidates.keys()
+    new_rows = [(r.row, matches.usernames[r.row]) for r in ok if r.row not in done]
     username_column = columns["username" if "username" in mapped_fields else "candidate_number"]
     context = RowContext(
         options=options,
@@ -310,16 +312,26 @@ def load_existing(*, organisation: Organisation, actor: User, rows: list[CleanRo
     return found
 
 
-def wanted_usernames(rows: list[CleanRow], found: Found, *, organisation: Organisation) -> set[str]:
-    """The usernames to look up: the file's own (as written and lowercased), and the one made
-    for each row that no candidate number matches."""
-    wanted: set[str] = set()
+def generate_usernames(
+    rows: list[CleanRow], found: Found, *, organisation: Organisation
+) -> dict[str, str]:
+    """candidate number → the username made for it, for each row without a username of its
+    own that no candidate number matches: the rows that would make a new account."""
+    return {
+        number: make_username(organisation, number)
+        for row in rows
+        if not row.values.get("username")
+        and (number := row.values["candidate_number"]) not in found.by_number
+    }
+
+
+def wanted_usernames(rows: list[CleanRow], generated: dict[str, str]) -> set[str]:
+    """The usernames to look up: the file's own (as written and lowercased), and those made."""
+    wanted = set(generated.values())
     for row in rows:
         username = row.values.get("username")
         if username:
             wanted.update((username, username.lower()))
-        elif row.values["candidate_number"] not in found.by_number:
-            wanted.add(make_username(organisation, row.values["candidate_number"]))
     return wanted
 
 
@@ -346,13 +358,13 @@ def match_existing(
     found: Found,
     taken: frozenset[str],
     *,
-    organisation: Organisation,
+    generated: dict[str, str],
     columns: dict[str, str],
 ) -> Matches:
     matches = Matches()
     for row in rows:
         candidate, username, error = match_row(
-            row, found, taken, organisation=organisation, columns=columns
+            row, found, taken, generated=generated, columns=columns
         )
         if error is not None:
             matches.errors[row.row] = error
@@ -368,10 +380,11 @@ def match_row(
     found: Found,
     taken: frozenset[str],
     *,
-    organisation: Organisation,
+    generated: dict[str, str],
     columns: dict[str, str],
 ) -> tuple[Existing | None, str, RowError | None]:
-    """By username when the file has one, else by candidate number within the college."""
+    """By username when the file has one, else by candidate number within the college.
+    `generated` holds the username made for each number that matches nothing."""
     number = row.values["candidate_number"]
     username = row.values.get("username") or ""
     holder = found.by_number.get(number)
@@ -385,7 +398,7 @@ def match_row(
             # Someone of another college, a staff member: says nothing about who, or where.
             return None, "", _in_use(row, username, columns)
     if holder is None:
-        return None, username or make_username(organisation, number), None
+        return None, username or generated[number], None
     if not holder.visible:
         return None, "", _not_visible(row, columns)
     return holder, username or holder.username, None
@@ -425,10 +438,6 @@ def _not_visible(row: CleanRow, columns: dict[str, str]) -> RowError:
         ),
         row.values["candidate_number"],
     )
-
-
-def _is_new(row: int, matches: Matches) -> bool:
-    return row not in matches.errors and row not in matches.candidates
 
 
 def reserve_usernames(

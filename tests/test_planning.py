@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Role, User
 from candidates.models import Candidate
 from imports import planning
 from imports.fields import suggest_mapping
@@ -136,11 +136,11 @@ FOUND = Found(
     by_number={"0000001": OWN, "0000002": OTHER},
     by_username={"kand-own": OWN, "kand-other": OTHER},
 )
-ORG = Organisation(code="rocm")
+GENERATED = {"0000009": "rocm-0000009"}
 
 
 def match(clean_row, taken=frozenset()):
-    return match_row(clean_row, FOUND, taken, organisation=ORG, columns=COLUMNS)
+    return match_row(clean_row, FOUND, taken, generated=GENERATED, columns=COLUMNS)
 
 
 def test_match_by_number():
@@ -178,14 +178,22 @@ def test_number_of_another_candidate_named_only_when_visible():
     visible = existing(3, "0000003", "kand-three")
     found = Found(by_number={"0000003": visible, "0000002": OTHER}, by_username={"kand-own": OWN})
     _c, _u, error = match_row(
-        row("0000003", username="kand-own"), found, frozenset(), organisation=ORG, columns=COLUMNS
+        row("0000003", username="kand-own"),
+        found,
+        frozenset(),
+        generated=GENERATED,
+        columns=COLUMNS,
     )
     assert str(error) == (
         "Rij 2, kolom Kandidaatnummer: dit kandidaatnummer hoort bij een andere kandidaat "
         "(kand-three)"
     )
     _c, _u, error = match_row(
-        row("0000002", username="kand-own"), found, frozenset(), organisation=ORG, columns=COLUMNS
+        row("0000002", username="kand-own"),
+        found,
+        frozenset(),
+        generated=GENERATED,
+        columns=COLUMNS,
     )
     assert str(error) == f"Rij 2, kolom Kandidaatnummer: {NOT_VISIBLE}"
     assert "kand-other" not in str(error)
