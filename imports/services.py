@@ -220,7 +220,6 @@ def import_dry_run(
         options=options,
         mapped_fields=set(batch.mapping.values()),
         labels=labels,
-        today=today,
     )
     return DryRun(plan=plan, table=table)
 
