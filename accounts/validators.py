@@ -31,3 +31,18 @@ class CommonPasswordValidator(password_validation.CommonPasswordValidator):
 class NumericPasswordValidator(password_validation.NumericPasswordValidator):
     def get_help_text(self):
         return _("Je wachtwoord mag niet alleen uit cijfers bestaan.")
+
+
+# The largest id a bigint primary key can hold. A larger number in a URL or form is no id of
+# ours: SQLite cannot bind it (OverflowError) and PostgreSQL refuses it (DataError), so it is
+# turned away before any query.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """A positive database id from a URL or form value, or None for anything else."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

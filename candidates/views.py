@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -23,6 +23,7 @@ from accounts.models import EducationArea, Organisation, Role
 from accounts.passwords import generate_password
 from accounts.permissions import can_impersonate, role_required
 from accounts.services import client_ip
+from accounts.validators import parse_id
 
 from . import services
 from .export import candidates_workbook
@@ -192,6 +193,10 @@ def _xlsx_response(candidates: list[Candidate]) -> HttpResponse:
 
 
 def _candidate_or_404(request, pk: int) -> Candidate:
+    # A candidate's id is its user's (a one-to-one key), whose lookup Django does not guard
+    # against numbers beyond a bigint the way it guards plain integer fields.
+    if parse_id(pk) is None:
+        raise Http404
     return get_object_or_404(
         candidates_visible_to(request.user).select_related("user", "organisation"), pk=pk
     )
