@@ -874,7 +874,6 @@ class AuditFilterForm(forms.Form):
             f"{u.display_name or u.username} ({u.username})"
         )
 
-
     def _clean_day(self, name: str) -> date | None:
         day = self.cleaned_data[name]
         if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:

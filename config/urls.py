@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
-
 from hijack import urls as hijack_urls
 
 from accounts.views import ImpersonateView
