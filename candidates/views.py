@@ -114,6 +114,7 @@ def candidate_list(request):
         rows=lambda candidates: list_rows(candidates, user),
     )
     page = paginator.get_page(request.GET.get("page"))
+    _set_list_status(page.object_list)
     ctx = {
         "filter_form": filter_form,
         "bulk_form": bulk_form,
@@ -123,6 +124,20 @@ def candidate_list(request):
         "filtered": any(filters[k] for k in ("query", "group", "status", "validity")),
     }
     return render(request, "candidates/list.html", ctx)
+
+
+def _set_list_status(candidates: list[Candidate]) -> None:
+    """The status badge of each row: 'inactive', 'expired' or 'active' (also while not yet
+    valid, as before: the list warns about accounts that stopped working)."""
+    today = timezone.localdate()
+    for c in candidates:
+        user = c.user
+        if not user.is_active:
+            c.list_status = "inactive"
+        elif user.validity_problem(today) == "expired":
+            c.list_status = "expired"
+        else:
+            c.list_status = "active"
 
 
 def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
