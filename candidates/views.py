@@ -5,6 +5,7 @@ id of another college or group is a 404, never a leak."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -24,6 +26,7 @@ from accounts.passwords import generate_password
 from accounts.permissions import can_impersonate, role_required
 from accounts.services import client_ip
 from accounts.validators import parse_id
+from imports.selectors import batches_visible_to
 
 from . import services
 from .export import candidates_workbook
@@ -219,13 +222,15 @@ def _candidate_or_404(request, pk: int) -> Candidate:
 
 def _render_profile(request, candidate: Candidate, **forms) -> HttpResponse:
     user = request.user
+    history = list(candidate_history(candidate)[:100])
     ctx = {
         "candidate": candidate,
         "form": forms.get("form") or CandidateForm(candidate=candidate),
         "password_form": forms.get("password_form") or PasswordForm(candidate=candidate),
         "links_form": forms.get("links_form") or LinksForm(candidate=candidate, editor=user),
         "new_password": forms.get("new_password"),
-        "history": candidate_history(candidate)[:100],
+        "history": history,
+        "links": audit_links(user, history),
         "may_impersonate": can_impersonate(hijacker=user, hijacked=candidate.user),
     }
     response = render(request, "candidates/edit.html", ctx)
@@ -524,6 +529,31 @@ def staff_password(request, pk: int):
 # --- Auditlog (beheerder only) -----------------------------------------------------------------
 
 
+def _uuid(value) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def audit_links(user, rows: list) -> dict[str, dict]:
+    """Where the audit rows on a page may link: the candidates, groups and imports among them
+    that the viewer may see (three queries a page). Anything else is shown, never linked."""
+    targets = {r.target_user_id for r in rows if r.target_user_id}
+    group_ids = {r.after.get("group_id") for r in rows if isinstance(r.after.get("group_id"), int)}
+    batch_ids = {_uuid(r.after.get("batch")) for r in rows} - {None}
+    candidate_ids = candidates_visible_to(user).filter(pk__in=targets).values_list("pk", flat=True)
+    groups = groups_visible_to(user).filter(pk__in=group_ids).values_list("pk", "name")
+    batches = batches_visible_to(user).filter(pk__in=batch_ids).values_list("pk", "file_name")
+    return {
+        "candidates": {pk: reverse("candidates:edit", args=[pk]) for pk in candidate_ids},
+        "groups": {
+            str(pk): (name, reverse("candidates:group_detail", args=[pk])) for pk, name in groups
+        },
+        "batches": {str(pk): (name, reverse("imports:result", args=[pk])) for pk, name in batches},
+    }
+
+
 def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -548,7 +578,9 @@ def audit_log(request):
     if data.get("date_to"):
         rows = rows.filter(created__lt=_day_start(data["date_to"] + timedelta(days=1)))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "candidates/audit_log.html", {"form": form, "page": page})
+    page.object_list = list(page.object_list)
+    ctx = {"form": form, "page": page, "links": audit_links(request.user, page.object_list)}
+    return render(request, "candidates/audit_log.html", ctx)
 
 
 # --- Instellingen (beheerder only) -------------------------------------------------------------
