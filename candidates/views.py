@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.mail import render_credentials_text
@@ -117,30 +117,59 @@ def candidate_list(request):
         rows=lambda candidates: list_rows(candidates, user),
     )
     page = paginator.get_page(request.GET.get("page"))
-    _set_list_status(page.object_list)
+    selected = {int(v) for v in request.POST.getlist("ids") if v.isdigit()}
     ctx = {
         "filter_form": filter_form,
         "bulk_form": bulk_form,
         "page": page,
+        "rows": _list_rows(page.object_list, selected),
         "sort": filters["sort"],
-        "selected": {int(v) for v in request.POST.getlist("ids") if v.isdigit()},
         "filtered": any(filters[k] for k in ("query", "group", "status", "validity")),
     }
     return render(request, "candidates/list.html", ctx)
 
 
-def _set_list_status(candidates: list[Candidate]) -> None:
-    """The status badge of each row: 'inactive', 'expired' or 'active' (also while not yet
-    valid, as before: the list warns about accounts that stopped working)."""
+STATUS_BADGES = {
+    "inactive": ("text-bg-secondary", gettext_lazy("Inactief")),
+    "expired": ("text-bg-danger", gettext_lazy("Verlopen")),
+    "active": ("text-bg-success", gettext_lazy("Actief")),
+}
+
+
+def _list_rows(candidates: list[Candidate], selected: set[int]) -> list[dict]:
+    """What each row of Beheer → Kandidaten shows, as plain values for
+    templates/candidates/_list_rows.html. The list is the page staff open most: the template
+    reads dicts (its quickest lookup) and the edit URL is reversed once for the whole page."""
     today = timezone.localdate()
+    head, tail = reverse("candidates:edit", args=[0]).split("/0/", 1)
+    badges = {key: (css, str(label)) for key, (css, label) in STATUS_BADGES.items()}
+    rows = []
     for c in candidates:
         user = c.user
         if not user.is_active:
-            c.list_status = "inactive"
+            status = "inactive"
         elif user.validity_problem(today) == "expired":
-            c.list_status = "expired"
+            status = "expired"
         else:
-            c.list_status = "active"
+            status = "active"  # also while not yet valid: the list warns about what stopped
+        badge, label = badges[status]
+        rows.append(
+            {
+                "pk": c.pk,
+                "checked": c.pk in selected,
+                "url": f"{head}/{c.pk}/{tail}",
+                "name": user.display_name,
+                "sort_name": user.sort_name,
+                "number": c.candidate_number,
+                "username": user.username,
+                "email": user.email or "—",
+                "groups": ", ".join(c.group_names),
+                "badge": badge,
+                "status": label,
+                "valid_until": date_format(user.valid_until, "j b Y") if user.valid_until else "—",
+            }
+        )
+    return rows
 
 
 def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
