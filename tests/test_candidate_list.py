@@ -385,7 +385,7 @@ def test_rows_and_fields_come_from_templates(client, world):
     assert {"candidates/_list_rows.html", "candidates/_field.html"} <= used
     html = response.content.decode()
     assert '<select name="validity" class="form-select is-invalid"' in html
-    assert '<input type="text" name="q" class="form-control"' in html
+    assert '<input type="text" name="q" maxlength="200" class="form-control"' in html
 
 
 def test_no_template_tag_builds_html_in_python():
