@@ -373,3 +373,26 @@ def test_expired_filter_counts_only_visible(client, world):
     )
     response = logged_in(client, world.beheerder).get(LIST, {"validity": "expired"})
     assert response.context["page"].paginator.count == 0
+
+
+# --- markup from templates ---------------------------------------------------------------------
+
+
+def test_rows_and_fields_come_from_templates(client, world):
+    """The list's rows and fields are templates; the widgets carry Bootstrap's classes."""
+    response = logged_in(client, world.beheerder).get(LIST, {"validity": "nonsense"})
+    used = {t.name for t in response.templates}
+    assert {"candidates/_list_rows.html", "candidates/_field.html"} <= used
+    html = response.content.decode()
+    assert '<select name="validity" class="form-select is-invalid"' in html
+    assert '<input type="text" name="q" maxlength="200" class="form-control"' in html
+
+
+def test_no_template_tag_builds_html_in_python():
+    from pathlib import Path
+
+    import candidates.templatetags as tags
+
+    for module in Path(tags.__file__).parent.glob("*.py"):
+        source = module.read_text()
+        assert "mark_safe" not in source and "format_html" not in source, module.name
