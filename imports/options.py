@@ -22,6 +22,8 @@ class ImportOptions:
     send_credentials: bool = False
     report_email: str = ""
     skip_invalid: bool = False
+    create_groups: bool = False  # groups named in the class column that do not exist yet
+    ignore_group_column: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -51,6 +51,7 @@ class PlannedRow:
     group_ids: set[int] = field(default_factory=set)  # groups this row must be linked to
     new_group_links: set[int] = field(default_factory=set)
     new_supervisor_links: set[int] = field(default_factory=set)
+    new_group_name: str = ""  # a group the import creates (class column) for this row
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Plan:
     rows: list[PlannedRow]
     target_group: CandidateGroup | None = None
     problems: list[str] = field(default_factory=list)  # import-wide, e.g. the orphan guard
+    missing_groups: dict[str, int] = field(default_factory=dict)  # name: rows, to be created
 
     @property
     def counts(self) -> dict[str, int]:
