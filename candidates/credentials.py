@@ -39,6 +39,8 @@ class Credentials:
         self.organisation = organisation
         self.login_url = login_url()
         self._dates: dict[tuple[str, date], str] = {}
+        # Slips are printed by whoever acts, in their language; one operation, one language.
+        self._slip_language = translation.get_language() or settings.LANGUAGE_CODE
         # The mail goes to the candidate, whatever language the person who acted reads.
         with translation.override(settings.LANGUAGE_CODE):
             self.subject = _("Je inloggegevens voor %(school)s") % {"school": organisation.name}
@@ -92,8 +94,6 @@ class Credentials:
             "group": group,
             "candidate_number": candidate_number,
             "valid_until": (
-                self._date(user.valid_until, translation.get_language() or settings.LANGUAGE_CODE)
-                if user.valid_until
-                else ""
+                self._date(user.valid_until, self._slip_language) if user.valid_until else ""
             ),
         }
