@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 
 from .models import Organisation, OutgoingMail, User
+from .placeholders import MAX_MAIL_LENGTH, render_placeholders
 from .secrets import seal_json, unseal_json
 
 UNREADABLE_SECRET = (
@@ -46,14 +47,11 @@ DEFAULT_CREDENTIALS_TEXT = (
 PLACEHOLDERS = ("naam", "gebruikersnaam", "wachtwoord", "school", "geldig_tot", "inlog_url")
 
 
-class _SafeDict(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_credentials_text(template: str, values: dict[str, str]) -> str:
     """Fill the college's own text; unknown placeholders stay visible instead of crashing."""
-    return (template or DEFAULT_CREDENTIALS_TEXT).format_map(_SafeDict(values))
+    return render_placeholders(
+        template or DEFAULT_CREDENTIALS_TEXT, values, max_length=MAX_MAIL_LENGTH
+    )
 
 
 def mail_queue(

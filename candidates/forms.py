@@ -3,7 +3,6 @@ the selectors, so a choice list never offers what the user may not see."""
 
 from __future__ import annotations
 
-import string
 from datetime import date
 
 from django import forms
@@ -17,6 +16,7 @@ from django.utils.translation import ngettext
 from accounts.mail import PLACEHOLDERS
 from accounts.models import AuditLog, EducationArea, Organisation, Role, User
 from accounts.passwords import MIN_LENGTH, min_length
+from accounts.placeholders import check_placeholders
 from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup
@@ -755,10 +755,6 @@ class SettingsForm(forms.ModelForm):
         "month": _("Kies een maand van 1 tot en met 12."),
         "no_such_date": _("Die datum bestaat niet in elk jaar. Kies een andere dag."),
         "length": _("Kies een lengte van %(min)d tot en met 64 tekens."),
-        "placeholder": _("Onbekende plaatshouder {%(name)s}. Beschikbaar: %(available)s."),
-        "braces": _(
-            "De tekst bevat een losse accolade. Gebruik accolades alleen rond een plaatshouder."
-        ),
         "needs_password": _("De tekst moet {wachtwoord} en {gebruikersnaam} bevatten."),
         "needs_number": _("Het patroon moet {candidate_number} bevatten."),
         "header": _('Gebruik geen regeleinden of de tekens < > " in de naam van de afzender.'),
@@ -791,21 +787,8 @@ class SettingsForm(forms.ModelForm):
         return name
 
     def _check_placeholders(self, text: str, available: tuple[str, ...]) -> set[str]:
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-        except ValueError:
-            raise ValidationError(self.error_messages["braces"], code="braces") from None
-        for name in sorted(names):
-            if name not in available:
-                raise ValidationError(
-                    self.error_messages["placeholder"],
-                    code="placeholder",
-                    params={
-                        "name": name,
-                        "available": ", ".join("{" + p + "}" for p in available),
-                    },
-                )
-        return names
+        # Bare {name} only: no format specs, attributes or indexes (accounts.placeholders).
+        return check_placeholders(text, available)
 
     def clean_credentials_mail_text(self):
         text = self.cleaned_data["credentials_mail_text"].strip()

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
+from accounts.placeholders import USERNAME_MAX_LENGTH, render_placeholders
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import candidates_visible_to, groups_linkable_by
 
@@ -114,7 +115,8 @@ class Plan:
 
 def make_username(organisation: Organisation, candidate_number: str) -> str:
     pattern = organisation.username_pattern or "{code}-{candidate_number}"
-    return pattern.format(code=organisation.code, candidate_number=candidate_number).lower()
+    values = {"code": organisation.code, "candidate_number": candidate_number}
+    return render_placeholders(pattern, values, max_length=USERNAME_MAX_LENGTH).lower()
 
 
 def build_plan(

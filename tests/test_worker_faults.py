@@ -88,6 +88,7 @@ def assert_imported_exactly_once(batch) -> None:
     assert batch.attempts == 2  # the run that was killed, and the one that finished
     assert batch.counts == {
         "rows": ROWS, "new": ROWS, "updated": 0, "unchanged": 0, "errors": 0, "skipped": 0,
+        "groups": [{"name": "Zorg 1", "count": ROWS}],
     }  # fmt: skip
     assert imported().count() == ROWS
     assert imported().values("candidate_number").distinct().count() == ROWS
