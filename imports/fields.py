@@ -10,19 +10,23 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import fold
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str
+    label: StrOrPromise
     required: bool
     aliases: tuple[str, ...]
-    help: str
+    help: StrOrPromise
 
 
 FIELDS: tuple[Field, ...] = (
