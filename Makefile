@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEV    := DJANGO_DEBUG=1
 
-.PHONY: install run test bench guide lint messages clean
+.PHONY: install run test bench guide lint typecheck messages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ messages: install
 
 lint: install
 	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy accounts candidates imports
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 media staticfiles

@@ -20,7 +20,8 @@ class EducationAreaAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "organisation", "role", "is_active")
     list_filter = ("organisation", "role", "is_active", "is_superuser")
-    fieldsets = DjangoUserAdmin.fieldsets + (
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             "Kandidaatbeheer",
             {
@@ -35,7 +36,8 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
-    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
         ("Kandidaatbeheer", {"fields": ("organisation", "role")}),
     )
 

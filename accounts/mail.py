@@ -25,8 +25,9 @@ from .models import Organisation, OutgoingMail, User
 from .placeholders import MAX_MAIL_LENGTH, render_placeholders
 from .secrets import seal_json, unseal_json
 
+# A message to the user, not a secret (S105 goes by the name).
 UNREADABLE_SECRET = (
-    "De versleutelde inhoud kan niet worden gelezen (de sleutel KB_CREDENTIALS_KEY of "
+    "De versleutelde inhoud kan niet worden gelezen (de sleutel KB_CREDENTIALS_KEY of "  # noqa: S105
     "DJANGO_SECRET_KEY is veranderd). Stel een nieuw wachtwoord in."
 )
 

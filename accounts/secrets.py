@@ -26,7 +26,7 @@ def seal(data: bytes) -> bytes:
     return _fernet().encrypt(data)
 
 
-def unseal(token: bytes) -> bytes:
+def unseal(token: bytes | memoryview) -> bytes:
     return _fernet().decrypt(bytes(token))
 
 
@@ -34,5 +34,5 @@ def seal_json(value: Any) -> bytes:
     return seal(json.dumps(value).encode())
 
 
-def unseal_json(token: bytes) -> Any:
+def unseal_json(token: bytes | memoryview) -> Any:
     return json.loads(unseal(token))

@@ -1,6 +1,7 @@
 """Thin tasks: they take ids, call accounts.mail, and retry with back-off."""
 
 import smtplib
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
@@ -90,4 +91,4 @@ def queue_mails(mail_ids: list[int], *, chunk: int = 200) -> None:
     """Queue sending after the surrounding transaction commits (the rows must exist)."""
     for start in range(0, len(mail_ids), chunk):
         part = mail_ids[start : start + chunk]
-        transaction.on_commit(lambda part=part: send_mails.delay(part))
+        transaction.on_commit(partial(send_mails.delay, part))

@@ -33,7 +33,7 @@ HEADERS = [
     "Geboortedatum",
     "Klas",
 ]
-PASSWORD_HEADER = "Wachtwoord"
+PASSWORD_HEADER = "Wachtwoord"  # noqa: S105 (a column name)
 
 FIRST_NAMES = (
     "Daan Sem Lucas Milan Levi Noah Luuk Bram Thijs Jesse Finn Sven Ruben Stijn Lars Tim Gijs "
@@ -70,7 +70,7 @@ PREFIXED_LAST_NAMES = (
 )
 PROGRAMMES = ("ASD", "VZ", "ICT", "HOR", "TECH", "ZORG", "LOG", "ADM")
 GROUP_NAMES = tuple(f"{p}{year}{c}" for p in PROGRAMMES for year in (1, 2, 3) for c in "AB")
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRTUVWXY346789"
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRTUVWXY346789"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,15 @@ if os.environ.get("KB_TESTING"):
     raise RuntimeError("bench.settings must not run with KB_TESTING (it adds the MD5 hasher)")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import ALLOWED_HOSTS, PASSWORD_HASHERS  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import ALLOWED_HOSTS, PASSWORD_HASHERS
 
 DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
-assert PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+if PASSWORD_HASHERS[0] != "django.contrib.auth.hashers.PBKDF2PasswordHasher":
+    raise RuntimeError(
+        f"bench.settings measures PBKDF2, but the first hasher is {PASSWORD_HASHERS[0]}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

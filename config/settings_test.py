@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("KB_TESTING", "1")
 
-from .settings import *  # noqa: E402,F403
-from .settings import BASE_DIR, DATABASES  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import BASE_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: a real Celery worker in another process must see the same data.

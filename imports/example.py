@@ -11,7 +11,7 @@ from openpyxl.styles import Font, PatternFill
 
 from .fields import FIELDS
 
-EXAMPLE = {
+EXAMPLE: dict[str, str | date] = {
     "candidate_number": "0012345",
     "first_name": "Jan",
     "surname_prefix": "van der",
@@ -39,7 +39,7 @@ COLUMNS = (
 
 def example_workbook() -> bytes:
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # a new workbook has one sheet, a worksheet
     ws.title = "Kandidaten"
     by_name = {f.name: f for f in FIELDS}
     required_fill = PatternFill("solid", fgColor="FFF2CC")

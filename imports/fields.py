@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import fold
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str
+    label: StrOrPromise
     required: bool
     aliases: tuple[str, ...]
-    help: str
+    help: StrOrPromise
 
 
 FIELDS: tuple[Field, ...] = (
@@ -177,7 +182,7 @@ def find_header_row(rows: list[list[object]], *, look_at: int = 20) -> int:
     return best
 
 
-def suggest_mapping(headers: list[object]) -> dict[str, str]:
+def suggest_mapping(headers: Sequence[object]) -> dict[str, str]:
     """{column index as str: field}; each field at most once (the first column wins)."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
@@ -189,7 +194,7 @@ def suggest_mapping(headers: list[object]) -> dict[str, str]:
     return mapping
 
 
-def headers_key(headers: list[object]) -> str:
+def headers_key(headers: Sequence[object]) -> str:
     """Identifies a set of headers, to remember the mapping a college used for it."""
     joined = "\x1f".join(normalise_header(h) for h in headers)
     return hashlib.sha256(joined.encode()).hexdigest()

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass
 class ImportOptions:
-    password_mode: str = "generate"  # "generate" | "file"
+    password_mode: str = "generate"  # noqa: S105 ("generate" | "file")
     existing_passwords: str = "keep"  # "keep" | "replace" (for candidates that already exist)
     must_change_password: bool = False
     active: bool = True

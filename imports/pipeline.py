@@ -194,6 +194,7 @@ def clean_rows(
         errors: list[RowError] = []
         for index, name in columns:
             value = raw[index] if index < len(raw) else None
+            cleaned: str | date | None
             try:
                 if name == "birth_date":
                     cleaned = clean_date(value, today=today)

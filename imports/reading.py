@@ -276,7 +276,7 @@ def _load_result(output: bytes) -> tuple:
     # marshal, not pickle: even a reader subverted by a hostile file can only hand back plain
     # lists, strings and numbers, never objects that run code when they are loaded.
     try:
-        result = marshal.loads(output)
+        result = marshal.loads(output)  # noqa: S302 (see above)
     except (EOFError, ValueError, TypeError):
         result = None
     valid = isinstance(result, tuple) and (
@@ -519,7 +519,7 @@ def _detect_delimiter(text: str) -> str:
             counts = [len(r) for r in itertools.islice(reader, CSV_SAMPLE_RECORDS) if any(r)]
         except csv.Error:
             continue
-        widths = {}
+        widths: dict[int, int] = {}
         for count in counts:
             widths[count] = widths.get(count, 0) + 1
         width, matches = max(widths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))

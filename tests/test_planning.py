@@ -170,7 +170,7 @@ def test_username_of_a_candidate_out_of_sight_is_just_in_use():
 
 
 def test_username_of_someone_outside_the_college_is_in_use():
-    candidate, username, error = match(row("0000009", username="kand-foreign"), {"kand-foreign"})
+    _candidate, _username, error = match(row("0000009", username="kand-foreign"), {"kand-foreign"})
     assert str(error) == "Rij 2, kolom Gebruikersnaam: deze gebruikersnaam is al in gebruik"
 
 

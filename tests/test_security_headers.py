@@ -166,11 +166,11 @@ def crawl(transactional_db, world, tmp_path):
     ]  # fmt: skip
     plan = {
         "anonymous": ["/", "/inloggen/", "/bestaat-niet/", "/beheer/kandidaten/"],
-        "beheerder": seeds + [f"/beheer/import/{done.pk}/resultaat/"],
+        "beheerder": [*seeds, f"/beheer/import/{done.pk}/resultaat/"],
         "coord": seeds + wizard + [f"/beheer/import/{done.pk}/resultaat/"],
         "begel": seeds,
         "kand-own": seeds,
-        "outsider": seeds + [f"/beheer/import/{done.pk}/resultaat/"],
+        "outsider": [*seeds, f"/beheer/import/{done.pk}/resultaat/"],
         "root": ["/platform-admin/", "/"],
     }
     env = production_env(

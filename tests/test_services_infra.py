@@ -108,7 +108,7 @@ def test_wait_for_fails_when_messages_do_not_arrive(smtp_server):
 
 def test_require_service_skips_outside_ci(monkeypatch):
     monkeypatch.delenv("KB_REQUIRE_SERVICES", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="^Redis unavailable: connection refused$"):
+    with pytest.raises(pytest.skip.Exception, match=r"^Redis unavailable: connection refused$"):
         require_service("Redis", False, "connection refused")
 
 

@@ -163,7 +163,7 @@ def test_database_url_and_connection_age():
     assert {
         key: database[key]
         for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "CONN_MAX_AGE")
-    } == {  # fmt: skip
+    } == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "kandidaatbeheer",
         "USER": "kb",
