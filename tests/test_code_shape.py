@@ -19,8 +19,6 @@ MAX_LINES = 60
 KNOWN_LONG = {
     "candidates/management/commands/seed_demo.py::Command.handle",
     "candidates/services.py::candidate_create",
-    "imports/services.py::_execute",
-    "imports/services.py::_queue_mails",
 }
 
 
