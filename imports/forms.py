@@ -152,17 +152,18 @@ class PasswordForm(forms.Form):
 
 
 class GroupForm(forms.Form):
+    """Status and target group. A new group typed here is only created by the import itself;
+    until then it is offered in the dropdown as the chosen group ('… (nieuw)'), so the
+    dropdown always shows what will happen."""
+
+    PENDING = "nieuw"  # the dropdown's value for the not yet created group
+
     status = forms.ChoiceField(
         label=_("Status van de kandidaten"),
         widget=forms.RadioSelect,
         choices=[("active", _("Actief")), ("inactive", _("Inactief"))],
     )
-    group = forms.ModelChoiceField(
-        label=_("Selecteer kandidaatgroep"),
-        queryset=None,
-        required=False,
-        empty_label=_("— geen groep —"),
-    )
+    group = forms.ChoiceField(label=_("Selecteer kandidaatgroep"), required=False)
     new_group_name = forms.CharField(
         label=_("Nieuwe kandidaatgroep"),
         max_length=150,
@@ -173,46 +174,61 @@ class GroupForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, pending_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["group"].queryset = groups_linkable_by(user)
+        self.pending_name = pending_name
+        self.groups = {str(g.pk): g for g in groups_linkable_by(user)}
+        choices = [("", _("— geen groep —"))]
+        if pending_name:
+            choices.append((self.PENDING, _("%(name)s (nieuw)") % {"name": pending_name}))
+        self.fields["group"].choices = choices + [(pk, g.name) for pk, g in self.groups.items()]
         org = user.organisation
         self.may_create = user.role == "beheerder" or org.coordinators_may_create_groups
         if not self.may_create:
             del self.fields["new_group_name"]
+
+    def clean_group(self):
+        """The chosen existing group, or None (no group, or the pending new one)."""
+        return self.groups.get(self.cleaned_data.get("group") or "")
 
     def clean_new_group_name(self):
         return " ".join(self.cleaned_data.get("new_group_name", "").split())
 
     def clean(self):
         data = super().clean()
-        name = data.get("new_group_name")
-        if "create_group" in self.data and not name and "new_group_name" in self.fields:
-            self.add_error(
-                "new_group_name",
-                forms.ValidationError(
-                    _("Typ eerst de naam van de nieuwe kandidaatgroep."), code="empty"
-                ),
-            )
-        if name:
-            existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
-            if existing is not None:
-                # It exists and is ours: select it instead of creating a duplicate.
-                data["group"], data["new_group_name"] = existing, ""
-            elif self.user.organisation.candidate_groups.filter(name__iexact=name).exists():
+        if "create_group" in self.data and "new_group_name" in self.fields:
+            if not data.get("new_group_name"):
                 self.add_error(
                     "new_group_name",
                     forms.ValidationError(
-                        _(
-                            "Er bestaat al een kandidaatgroep '%(name)s' waaraan je niet gekoppeld "
-                            "bent. Kies een andere naam."
-                        ),
-                        code="exists",
-                        params={"name": name},
+                        _("Typ eerst de naam van de nieuwe kandidaatgroep."), code="empty"
                     ),
                 )
+        elif not data.get("new_group_name") and self.data.get("group") == self.PENDING:
+            data["new_group_name"] = self.pending_name  # the pending group stays chosen
+        name = data.get("new_group_name")
+        if name:
+            self._existing_or_new(data, name)
         return data
+
+    def _existing_or_new(self, data: dict, name: str) -> None:
+        existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
+        if existing is not None:
+            # It exists and is ours: select it instead of creating a duplicate.
+            data["group"], data["new_group_name"] = existing, ""
+        elif self.user.organisation.candidate_groups.filter(name__iexact=name).exists():
+            self.add_error(
+                "new_group_name" if "new_group_name" in self.fields else "group",
+                forms.ValidationError(
+                    _(
+                        "Er bestaat al een kandidaatgroep '%(name)s' waaraan je niet gekoppeld "
+                        "bent. Kies een andere naam."
+                    ),
+                    code="exists",
+                    params={"name": name},
+                ),
+            )
 
 
 class SupervisorsForm(forms.Form):

@@ -7,11 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from accounts.models import OutgoingMail
 from candidates.models import Candidate, CandidateGroup
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
-from .import_helpers import people, xlsx_bytes
+from .import_helpers import HEADERS, people, run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -233,12 +234,13 @@ def test_double_click_imports_once(client, world, django_capture_on_commit_callb
     assert Candidate.objects.filter(candidate_number__in=["0000095", "0000096"]).count() == 2
 
 
-def test_new_group_button(client, world):
+def test_new_group_button_selects_the_new_group_in_the_dropdown(client, world):
     login(client, world.coordinator)
     upload(client, xlsx_bytes(people(1, start=97)))
     batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
     response = client.post(
-        reverse("imports:group", args=[batch.pk]),
+        url,
         {
             "status": "active",
             "group": "",
@@ -246,22 +248,135 @@ def test_new_group_button(client, world):
             "create_group": "1",
         },
     )
-    assert response["Location"] == reverse("imports:group", args=[batch.pk])
-    page = client.get(response["Location"]).content.decode()
-    assert "Verpleegkunde 2027" in page
+    assert response["Location"] == url
+    page = client.get(url).content.decode()
+    # The dropdown says what was chosen; the name field is empty again for another name.
+    assert '<option value="nieuw" selected>Verpleegkunde 2027 (nieuw)</option>' in page
+    assert '<option value="" selected>' not in page
+    assert 'name="new_group_name" value=' not in page
+    # One banner says it, not two.
+    assert page.count("Verpleegkunde 2027") == 2  # the option and the banner
+    assert page.count('role="status"') == 1
+    assert "Gekozen: nieuwe kandidaatgroep 'Verpleegkunde 2027'" in page
     assert not CandidateGroup.objects.filter(name="Verpleegkunde 2027").exists()
     batch.refresh_from_db()
+    assert (batch.options["new_group_name"], batch.options["group_id"]) == (
+        "Verpleegkunde 2027",
+        None,
+    )
+    # 'Volgende stap' with the dropdown as shown keeps the new group.
+    response = client.post(url, {"status": "active", "group": "nieuw", "new_group_name": ""})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    batch.refresh_from_db()
     assert batch.options["new_group_name"] == "Verpleegkunde 2027"
+    supervisors = client.get(response["Location"]).content.decode()
+    assert (
+        "De begeleiders worden aan de kandidaatgroep &#x27;Verpleegkunde 2027&#x27; gekoppeld."
+        in supervisors
+    )
+    # Choosing an existing group instead drops the new one.
+    client.post(url, {"status": "active", "group": world.own_group.pk, "new_group_name": ""})
+    batch.refresh_from_db()
+    assert (batch.options["new_group_name"], batch.options["group_id"]) == (
+        "",
+        world.own_group.pk,
+    )
+    page = client.get(url).content.decode()
+    assert f'<option value="{world.own_group.pk}" selected>Zorg 1</option>' in page
+    assert "(nieuw)" not in page
 
 
-def test_coordinator_confirm_blocked_without_own_group(client, world):
+def test_new_group_button_with_the_name_of_an_own_group_selects_it(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=96)))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
+    client.post(
+        url, {"status": "active", "group": "", "new_group_name": "zorg 1", "create_group": "1"}
+    )
+    page = client.get(url).content.decode()
+    assert f'<option value="{world.own_group.pk}" selected>Zorg 1</option>' in page
+    assert page.count("De bestaande kandidaatgroep &#x27;Zorg 1&#x27; is gekozen.") == 1
+    assert "(nieuw)" not in page
+    assert (
+        CandidateGroup.objects.filter(name__iexact="zorg 1", organisation=world.college).count()
+        == 1
+    )
+
+
+SEED_WARNING = (
+    "Let op: voeg de kandidaten direct toe aan een kandidaatgroep waaraan je als "
+    "toetscoördinator gekoppeld bent. Als je dit niet doet, zijn de kandidatenaccounts na het "
+    "importeren niet meer voor jou zichtbaar."
+)
+
+
+def test_coordinator_without_a_group_is_refused_at_the_group_step(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(2, start=98)))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
+    response = client.post(url, {"status": "active", "group": "", "new_group_name": ""})
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The seed's warning, once: as the error of the group field, in place of the usual note.
+    assert page.count("niet meer voor jou zichtbaar") == 1
+    assert (SEED_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld.").replace(
+        "'", "&#x27;"
+    ) in page
+    assert 'aria-invalid="true"' in page and 'name="group"' in page
+    # With a group of their own the step passes.
+    response = client.post(url, {"status": "active", "group": world.own_group.pk})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+
+
+def test_coordinator_who_may_not_create_groups_is_told_to_choose_one(client, world):
+    world.college.coordinators_may_create_groups = False
+    world.college.save()
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=101)))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    page = response.content.decode()
+    assert page.count("niet meer voor jou zichtbaar") == 1
+    assert "Een nieuwe groep die je hier maakt" not in page
+
+
+def test_coordinator_whose_file_names_their_group_needs_no_group_here(client, world):
+    login(client, world.coordinator)
+    rows = [row + ["Zorg 1"] for row in people(2, start=102)]
+    upload(client, xlsx_bytes(rows, headers=[*HEADERS, "Kandidaatgroep"]))
+    batch = ImportBatch.objects.get()
+    assert "group" in batch.mapping.values()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Je hebt geen kandidaatgroep gekozen." in page
+
+
+def test_beheerder_may_import_without_a_group(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=104)))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "Je hebt geen kandidaatgroep gekozen. Begeleiders worden dan alleen gekoppeld als je "
+        "ze ook direct aan de kandidaten koppelt." in page
+    )
+    assert "De begeleiders worden aan de kandidaatgroep" not in page
+
+
+def test_coordinator_confirm_blocked_once_when_group_is_lost_later(client, world):
     login(client, world.coordinator)
     upload(client, xlsx_bytes(people(1, start=98)))
     batch = ImportBatch.objects.get()
-    walk_to_confirm(client, batch)
+    walk_to_confirm(client, batch, group=world.own_group)
+    world.own_group.coordinators.remove(world.coordinator)  # unlinked meanwhile
     response = client.post(reverse("imports:confirm", args=[batch.pk]), {"report_email": "c@d.nl"})
     assert response.status_code == 200
-    assert "niet meer voor jou zichtbaar" in response.content.decode()
+    assert response.content.decode().count("niet meer voor jou zichtbaar") == 1
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DRAFT
 
@@ -316,8 +431,6 @@ def test_new_group_button_without_a_name_says_so(client, world):
 
 
 def test_history_shows_dates_in_dutch(client, world, django_capture_on_commit_callbacks):
-    from .import_helpers import run_import
-
     run_import(
         world.beheerder,
         xlsx_bytes(people(1, start=110)),
@@ -327,3 +440,53 @@ def test_history_shows_dates_in_dutch(client, world, django_capture_on_commit_ca
     login(client, world.beheerder)
     page = client.get(reverse("imports:history")).content.decode()
     assert "geldig tot 31 jul 2027" in page
+
+
+def test_progress_follows_the_mails_after_the_import(client, world):
+    batch = run_import(
+        world.beheerder, xlsx_bytes(people(1, start=120)), group_id=world.own_group.pk
+    )
+    assert batch.status == ImportBatch.Status.DONE
+    OutgoingMail.objects.filter(batch_id=batch.pk).delete()
+    status = OutgoingMail.Status
+
+    def mail(state, error=""):
+        return OutgoingMail.objects.create(
+            kind=OutgoingMail.Kind.CREDENTIALS,
+            batch_id=batch.pk,
+            to="k@leerling.example",
+            subject="Inloggegevens",
+            status=state,
+            last_error=error,
+        )
+
+    mails = [
+        mail(status.SENT),
+        mail(status.PENDING),
+        mail(status.PENDING, "SMTPServerDisconnected: 421 try again later"),
+        mail(status.FAILED, "550 Mailbox unavailable"),
+    ]
+    OutgoingMail.objects.create(  # another batch's mail counts nowhere here
+        kind=OutgoingMail.Kind.CREDENTIALS, to="x@y.nl", subject="x", status=status.PENDING
+    )
+    login(client, world.beheerder)
+    progress = reverse("imports:progress", args=[batch.pk])
+    data = client.get(progress).json()
+    assert data["status"] == "done"
+    assert data["mail"] == {"sent": 1, "pending": 2, "failed": 1, "retrying": 1}
+    page = client.get(reverse("imports:result", args=[batch.pk])).content.decode()
+    assert '<ul id="mail-counts" data-pending="2" data-failed="1">' in page
+    assert '<span data-mail="retrying">1</span>' in page
+    assert '<li data-mail-item="retrying">' in page  # not hidden
+    OutgoingMail.objects.filter(pk__in=[m.pk for m in mails[1:3]]).update(
+        status=status.SENT, last_error=""
+    )
+    assert client.get(progress).json()["mail"] == {
+        "sent": 3,
+        "pending": 0,
+        "failed": 1,
+        "retrying": 0,
+    }
+    page = client.get(reverse("imports:result", args=[batch.pk])).content.decode()
+    assert '<ul id="mail-counts" data-pending="0" data-failed="1">' in page
+    assert '<li data-mail-item="retrying" hidden>' in page
