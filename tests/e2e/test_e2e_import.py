@@ -139,7 +139,7 @@ def test_coordinator_imports_a_new_group_with_mail(
     assert groups.locator("option").all_inner_texts() == ["— geen groep —", "Verpleegkunde 2025"]
     # No group: refused here, not at 'Importeer'; the warning on the field, said once.
     next_step(page)
-    e2e.check("import-05-geen-groep")
+    e2e.step("import-05-geen-groep", guide=True)
     expect(page.get_by_role("heading", name="Status en kandidaatgroep")).to_be_visible()
     expect(groups).to_have_attribute("aria-invalid", "true")
     expect(groups).to_be_focused()
