@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
 from .fields import FIELDS, REQUIRED_FIELDS
+from .planning import may_create_groups
 from .reading import SUPPORTED_EXTENSIONS
 
 
@@ -105,6 +106,29 @@ class MappingForm(forms.Form):
         }
 
 
+class SheetForm(forms.Form):
+    """Which worksheet to read, when more than one has a header we recognise."""
+
+    sheet = forms.ChoiceField(label=_("Werkblad"))
+
+    def __init__(self, *args, sheets: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [(name, name) for name in sheets]
+
+
+class GroupColumnForm(forms.Form):
+    """What to do with the names in the file's group column that are no group of ours:
+    create them, ignore the column, or take the choice back."""
+
+    CREATE, IGNORE, UNDO = "create", "ignore", "undo"
+    group_column = forms.ChoiceField(choices=[(CREATE, ""), (IGNORE, ""), (UNDO, "")])
+
+    def __init__(self, *args, may_create: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_create:
+            self.fields["group_column"].choices = [(self.IGNORE, ""), (self.UNDO, "")]
+
+
 class CheckForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Importeer alleen de rijen zonder fouten; sla de rijen met fouten over"),
@@ -183,8 +207,7 @@ class GroupForm(forms.Form):
         if pending_name:
             choices.append((self.PENDING, _("%(name)s (nieuw)") % {"name": pending_name}))
         self.fields["group"].choices = choices + [(pk, g.name) for pk, g in self.groups.items()]
-        org = user.organisation
-        self.may_create = user.role == "beheerder" or org.coordinators_may_create_groups
+        self.may_create = may_create_groups(user, user.organisation)
         if not self.may_create:
             del self.fields["new_group_name"]
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import OutgoingMail, Role
@@ -29,15 +29,18 @@ from .forms import (
     CheckForm,
     ConfirmForm,
     CredentialsForm,
+    GroupColumnForm,
     GroupForm,
     MappingForm,
     PasswordForm,
+    SheetForm,
     SupervisorsForm,
     UploadForm,
     ValidityForm,
 )
 from .models import ImportBatch
 from .options import ImportOptions
+from .planning import may_create_groups
 from .reading import ReadError
 from .reports import error_rows_xlsx
 from .selectors import batches_visible_to, draft_of
@@ -127,19 +130,43 @@ def example_file(request):
 @wizard_step
 def mapping(request, batch):
     table = services.batch_table(batch)
+    if request.method == "POST" and "sheet" in request.POST:
+        return _choose_sheet(request, batch, table)
     columns = services.column_samples(batch, table)
     form = MappingForm(posted(request), columns=columns)
     if request.method == "POST" and form.is_valid():
         services.batch_set_mapping(batch=batch, mapping=form.mapping())
         return redirect("imports:check", pk=batch.pk)
     rows = [(column, form[f"col_{column['index']}"]) for column in columns]
+    sheets = table.sheets if len(table.sheets) > 1 else []  # a choice only where there is one
     return render_step(
-        request, batch, "mapping", "imports/mapping.html", {"form": form, "rows": rows}
+        request,
+        batch,
+        "mapping",
+        "imports/mapping.html",
+        {
+            "form": form,
+            "rows": rows,
+            "sheet": table.sheet,
+            "sheet_form": SheetForm(initial={"sheet": table.sheet}, sheets=sheets)
+            if sheets
+            else None,
+        },
     )
+
+
+def _choose_sheet(request, batch, table):
+    """Read another sheet: its header, columns and (remembered or suggested) mapping."""
+    form = SheetForm(request.POST, sheets=table.sheets)
+    if form.is_valid() and form.cleaned_data["sheet"] != table.sheet:
+        services.batch_set_sheet(batch=batch, sheet=form.cleaned_data["sheet"])
+    return redirect("imports:mapping", pk=batch.pk)
 
 
 @wizard_step
 def check(request, batch):
+    if request.method == "POST" and "group_column" in request.POST:
+        return _choose_group_column(request, batch)
     dry = services.import_dry_run(batch)
     form = CheckForm(
         posted(request),
@@ -173,8 +200,49 @@ def check(request, batch):
             "errors": plan.errors[:500],
             "error_total": len(plan.errors),
             "preview": [r for r in plan.rows if r.status != "error"][:10],
+            "group_column": _group_column(batch, plan, request.user),
         },
     )
+
+
+def _choose_group_column(request, batch):
+    """'Maak de ontbrekende kandidaatgroepen aan' or 'Negeer deze kolom' (or take it back):
+    stored on the batch, then the check is shown again with the new counts."""
+    user = request.user
+    form = GroupColumnForm(request.POST, may_create=may_create_groups(user, user.organisation))
+    if form.is_valid():
+        choice = form.cleaned_data["group_column"]
+        services.batch_set_options(
+            batch=batch,
+            create_groups=choice == GroupColumnForm.CREATE,
+            ignore_group_column=choice == GroupColumnForm.IGNORE,
+        )
+    return redirect("imports:check", pk=batch.pk)
+
+
+def _group_column(batch: ImportBatch, plan, user) -> dict | None:
+    """What the check page says about group names in the file that are no group of ours."""
+    options = ImportOptions.from_json(batch.options)
+    missing = plan.missing_groups
+    if not (missing or options.create_groups or options.ignore_group_column):
+        return None
+    names = ", ".join(sorted(missing, key=str.casefold))
+    groups, rows = len(missing), sum(missing.values())
+    return {
+        "header": services.batch_labels(batch).get("group", ""),
+        "missing": sorted(missing.items(), key=lambda kv: kv[0].casefold()),
+        "names": names,
+        "may_create": may_create_groups(user, user.organisation),
+        "linked_to_me": user.role == Role.TOETSCOORDINATOR,
+        "create_label": _(
+            "Maak de ontbrekende kandidaatgroepen aan: %(names)s (%(groups)s, %(rows)s)"
+        )
+        % {
+            "names": names,
+            "groups": ngettext("%(n)s groep", "%(n)s groepen", groups) % {"n": groups},
+            "rows": ngettext("%(n)s kandidaat", "%(n)s kandidaten", rows) % {"n": rows},
+        },
+    }
 
 
 @wizard_step

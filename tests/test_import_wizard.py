@@ -490,3 +490,97 @@ def test_progress_follows_the_mails_after_the_import(client, world):
     page = client.get(reverse("imports:result", args=[batch.pk])).content.decode()
     assert '<ul id="mail-counts" data-pending="0" data-failed="1">' in page
     assert '<li data-mail-item="retrying" hidden>' in page
+
+
+# --- The file's group column: create the missing groups, or ignore the column ----------------
+
+CLASS_HEADERS = [*HEADERS, "Klas"]
+
+
+def class_file(start: int) -> bytes:
+    classes = ["VP2A", "VP2A", "VP2B", "Zorg 1"]
+    rows = [row + [klas] for row, klas in zip(people(4, start=start), classes, strict=True)]
+    return xlsx_bytes(rows, headers=CLASS_HEADERS)
+
+
+def test_check_offers_to_create_the_missing_groups_or_ignore_the_column(client, world):
+    login(client, world.beheerder)
+    upload(client, class_file(130))
+    batch = ImportBatch.objects.get()
+    assert batch.mapping["6"] == "group"
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert (
+        "In de kolom 'Klas' staan kandidaatgroepen die niet bestaan of waaraan je niet "
+        "gekoppeld bent:" in page
+    )
+    assert "<li>VP2A: 2 kandidaten</li>" in page and "<li>VP2B: 1 kandidaat</li>" in page
+    assert "Maak de ontbrekende kandidaatgroepen aan: VP2A, VP2B (2 groepen, 3 kandidaten)" in page
+    assert "Negeer deze kolom" in page
+    assert "aan jou gekoppeld" not in page  # a beheerder's groups are not linked to them
+    assert 'data-count="errors">3<' in page
+
+    # Create: stored on the batch, and the check shown again with the new counts.
+    response = client.post(url, {"group_column": "create"})
+    assert response["Location"] == url
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (True, False)
+    page = client.get(url).content.decode()
+    assert 'data-count="errors">0<' in page and 'data-count="new">4<' in page
+    assert (
+        "De ontbrekende kandidaatgroepen worden bij het importeren aangemaakt: VP2A, VP2B." in page
+    )
+    assert "Negeer deze kolom" not in page
+
+    # Taken back, then the column ignored.
+    client.post(url, {"group_column": "undo"})
+    assert 'data-count="errors">3<' in client.get(url).content.decode()
+    client.post(url, {"group_column": "ignore"})
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (False, True)
+    page = client.get(url).content.decode()
+    assert 'data-count="errors">0<' in page and 'data-count="new">4<' in page
+    assert "De kolom 'Klas' wordt genegeerd" in page
+    assert not CandidateGroup.objects.filter(name__in=["VP2A", "VP2B"]).exists()
+
+
+def test_coordinator_is_told_the_new_groups_are_linked_to_them(client, world):
+    login(client, world.coordinator)
+    upload(client, class_file(140))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert (
+        "Als je de groepen aanmaakt, worden ze aan jou gekoppeld: zo blijven de kandidaten voor "
+        "jou zichtbaar." in page
+    )
+    client.post(url, {"group_column": "create"})
+    page = client.get(url).content.decode()
+    assert "Ze worden aan jou gekoppeld." in page
+    # Every row lands in a group of theirs (own or new): no group needed at step 5.
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+
+
+def test_coordinator_who_may_not_create_groups_can_only_ignore_the_column(client, world):
+    world.college.coordinators_may_create_groups = False
+    world.college.save()
+    login(client, world.coordinator)
+    upload(client, class_file(150))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert "Negeer deze kolom" in page
+    assert "Maak de ontbrekende kandidaatgroepen aan" not in page
+    client.post(url, {"group_column": "create"})  # forged: refused, nothing stored
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (False, False)
+
+
+def test_file_without_missing_groups_offers_nothing(client, world):
+    login(client, world.beheerder)
+    rows = [row + ["Zorg 1"] for row in people(2, start=160)]
+    upload(client, xlsx_bytes(rows, headers=CLASS_HEADERS))
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert "Kandidaatgroepen uit het bestand" not in page
