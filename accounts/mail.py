@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import smtplib
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 
 from .models import Organisation, OutgoingMail, User
+from .placeholders import MAX_MAIL_LENGTH, render_placeholders
 from .secrets import seal_json, unseal_json
 
 UNREADABLE_SECRET = (
@@ -45,14 +47,11 @@ DEFAULT_CREDENTIALS_TEXT = (
 PLACEHOLDERS = ("naam", "gebruikersnaam", "wachtwoord", "school", "geldig_tot", "inlog_url")
 
 
-class _SafeDict(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_credentials_text(template: str, values: dict[str, str]) -> str:
     """Fill the college's own text; unknown placeholders stay visible instead of crashing."""
-    return (template or DEFAULT_CREDENTIALS_TEXT).format_map(_SafeDict(values))
+    return render_placeholders(
+        template or DEFAULT_CREDENTIALS_TEXT, values, max_length=MAX_MAIL_LENGTH
+    )
 
 
 def mail_queue(
@@ -83,6 +82,14 @@ def attachment_secret(name: str, data: bytes, mimetype: str) -> dict[str, str]:
     return {"name": name, "mimetype": mimetype, "data": base64.b64encode(data).decode()}
 
 
+def sender_with_name(from_email: str, name: str) -> str:
+    """The platform's sender address under the college's own name. formataddr quotes the name
+    where needed: a comma in 'Examenbureau ROC Midden, locatie Zuid' would otherwise make the
+    From header two addresses, and a quote or '<' would change which address it names."""
+    _old_name, address = parseaddr(from_email)
+    return formataddr((name, address))
+
+
 def _build_message(mail: OutgoingMail, connection) -> EmailMultiAlternatives:
     secret = unseal_json(mail.secret) if mail.secret else {}
     org = mail.organisation
@@ -91,8 +98,7 @@ def _build_message(mail: OutgoingMail, connection) -> EmailMultiAlternatives:
         headers["Reply-To"] = org.mail_reply_to
     from_email = settings.DEFAULT_FROM_EMAIL
     if org and org.mail_sender_name:
-        address = from_email.rsplit("<", 1)[-1].rstrip(">").strip()
-        from_email = f"{org.mail_sender_name} <{address}>"
+        from_email = sender_with_name(from_email, org.mail_sender_name)
 
     if mail.kind == OutgoingMail.Kind.CREDENTIALS:
         text = render_credentials_text(

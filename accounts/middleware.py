@@ -3,8 +3,9 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 SESSION_STARTED_KEY = "kb_session_started"
@@ -81,3 +82,57 @@ class DutchFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private, no-store` on every response to a logged-in user: pages and
+    downloads hold candidates' personal data, and on a shared school computer the browser's
+    cache (or its back button after logging out) would show them to the next pupil.
+
+    Anonymous responses (the login page, error pages) are left as the views make them: they
+    hold nothing personal. Static files never reach this middleware (whitenoise answers them
+    first), so they stay cacheable for everybody."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Asked before and after the view: logging in and logging out change the answer.
+        was_authenticated = request.user.is_authenticated
+        response = self.get_response(request)
+        if was_authenticated or request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body exceeds KB_MAX_REQUEST_BYTES before anything reads
+    it: otherwise Django would receive the whole upload (to memory or a temporary file) before
+    the upload form could say it is too large. The proxy in front refuses larger bodies still
+    earlier (docs/deployment.md); this keeps the web workers safe without it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django itself treats a malformed length as an empty body
+        if length > settings.KB_MAX_REQUEST_BYTES:
+            return render(
+                request,
+                "413.html",
+                {
+                    "size": _megabytes(length, decimals=1),
+                    "max": _megabytes(settings.KB_IMPORT_MAX_FILE_BYTES, decimals=0),
+                    "back_url": request.path,
+                },
+                status=413,
+            )
+        return self.get_response(request)
+
+
+def _megabytes(size: int, *, decimals: int) -> str:
+    """'60,0': the upload form's way of writing a size (Dutch decimal comma)."""
+    return f"{size / 1048576:.{decimals}f}".replace(".", ",")

@@ -3,8 +3,10 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
-from .models import Role
+from .models import Role, User
+from .validators import parse_id
 
 
 def role_required(*roles: str):
@@ -44,6 +46,28 @@ def can_impersonate(*, hijacker, hijacked) -> bool:
     if hijacker.organisation_id is None or hijacker.organisation_id != hijacked.organisation_id:
         return False
     return candidates_visible_to(hijacker).filter(pk=hijacked.pk).exists()
+
+
+def impersonation_target_or_404(*, hijacker, user_pk) -> User:
+    """The user behind 'Log in als deze gebruiker', found only among the accounts the actor
+    may see: an id that is malformed, unknown, or of someone the actor cannot see is the same
+    404, so the form cannot be used to find out which ids exist in other colleges. A visible
+    user one may not become (staff, an inactive candidate) is a 403 later, in can_impersonate.
+    """
+    from candidates.selectors import candidates_visible_to, staff_visible_to
+
+    pk = parse_id(user_pk)
+    if pk is None:
+        raise Http404
+    visible = (
+        pk == hijacker.pk
+        or candidates_visible_to(hijacker).filter(pk=pk).exists()
+        or staff_visible_to(hijacker).filter(pk=pk).exists()
+    )
+    user = User.objects.filter(pk=pk).first() if visible else None
+    if user is None:
+        raise Http404
+    return user
 
 
 def require_impersonation_allowed(hijacker, hijacked) -> None:

@@ -16,7 +16,6 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.mail import mail_queue
@@ -24,6 +23,7 @@ from accounts.models import AuditLog, EducationArea, Organisation, OutgoingMail,
 from accounts.services import audit, staff_create, staff_update
 from accounts.tasks import queue_mails
 
+from .credentials import GENERATED_HASHER, Credentials
 from .models import Candidate, CandidateGroup
 from .selectors import (
     candidates_expiring_for,
@@ -131,11 +131,6 @@ def group_create(
 
 # --- Shared helpers ------------------------------------------------------------------------------
 
-# Generated passwords (>= 68 bits, see accounts.passwords) may use the cheap hasher; it is
-# upgraded to the full-strength default at the first login. Typed passwords never use it.
-GENERATED_HASHER = "pbkdf2_sha256_generated"
-
-
 def _plain(value: Any) -> Any:
     """Audit rows are JSON: dates become ISO strings."""
     if isinstance(value, date):
@@ -152,49 +147,31 @@ def _group_names_by_candidate(candidate_ids: Iterable[int]) -> dict[int, list[st
     return {pk: sorted(group_names) for pk, group_names in names.items()}
 
 
-def credentials_context(user: User, organisation: Organisation) -> dict[str, str]:
-    """Placeholders of the credentials mail, except {wachtwoord} (that one is sealed)."""
-    return {
-        "naam": user.display_name or user.username,
-        "gebruikersnaam": user.username,
-        "school": organisation.name,
-        "geldig_tot": (
-            date_format(user.valid_until, "j F Y") if user.valid_until else _("onbepaalde tijd")
-        ),
-        "inlog_url": settings.KB_BASE_URL + reverse("accounts:login"),
-    }
-
-
 def credentials_mail_queue(*, user: User, organisation: Organisation, password: str):
     """Store one credentials mail; the password is kept only sealed until it is sent."""
-    return mail_queue(
-        kind=OutgoingMail.Kind.CREDENTIALS,
-        to=user.email,
-        subject=_("Je inloggegevens voor %(school)s") % {"school": organisation.name},
-        organisation=organisation,
-        recipient_user=user,
-        context=credentials_context(user, organisation),
-        secret={"password": password},
-    )
+    mail = Credentials(organisation).mail(user, password)
+    mail.save()
+    return mail
 
 
 def slip_entry(
-    candidate: Candidate, password: str, *, group_name: str | None = None
+    candidate: Candidate,
+    password: str,
+    *,
+    group_name: str | None = None,
+    credentials: Credentials | None = None,
 ) -> dict[str, str]:
     """One login slip for candidates.slips.render_login_slips. Uses candidate.groups.all(),
     so prefetch only the groups the reader may see."""
-    user = candidate.user
     if group_name is None:
         group_name = next((g.name for g in candidate.groups.all()), "")
-    return {
-        "name": user.display_name or user.username,
-        "sort_name": user.sort_name or user.username,
-        "username": user.username,
-        "password": password,
-        "group": group_name,
-        "candidate_number": candidate.candidate_number,
-        "valid_until": date_format(user.valid_until, "j F Y") if user.valid_until else "",
-    }
+    credentials = credentials or Credentials(candidate.organisation)
+    return credentials.slip_entry(
+        candidate.user,
+        candidate_number=candidate.candidate_number,
+        password=password,
+        group=group_name,
+    )
 
 
 # --- One candidate ('Wijzig deze gebruiker') ----------------------------------------------------
@@ -370,6 +347,7 @@ def candidates_reset_passwords(
     send_mail = delivery == "mail"
     organisation = actor.organisation
     result = PasswordReset()
+    credentials = Credentials(organisation)
     users, mail_ids = [], []
     for candidate in candidates:
         user = candidate.user
@@ -381,9 +359,12 @@ def candidates_reset_passwords(
         if must_change_password is not None:
             user.must_change_password = must_change_password
         users.append(user)
-        result.slips.append(slip_entry(candidate, password, group_name=group_name))
+        result.slips.append(
+            slip_entry(candidate, password, group_name=group_name, credentials=credentials)
+        )
         if send_mail:
-            mail = credentials_mail_queue(user=user, organisation=organisation, password=password)
+            mail = credentials.mail(user, password)
+            mail.save()
             mail_ids.append(mail.pk)
     User.objects.bulk_update(users, ["password", "must_change_password"], batch_size=500)
     after = {"method": "generated", "delivery": delivery}

@@ -15,11 +15,10 @@ import logging
 from itertools import groupby
 from pathlib import Path
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from .credentials import login_url as default_login_url
 from .models import fold
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -30,10 +29,6 @@ PAGE_MARGIN = 10  # mm
 COLUMNS, ROWS = 2, 5
 PADDING = 5
 MIN_FONT_SIZE = 6
-
-
-def default_login_url() -> str:
-    return settings.KB_BASE_URL + reverse("accounts:login")
 
 
 def slip_pages(entries: list[dict]) -> list[list[dict]]:

@@ -5,17 +5,19 @@ id of another college or group is a 404, never a leak."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.mail import render_credentials_text
@@ -23,6 +25,8 @@ from accounts.models import EducationArea, Organisation, Role
 from accounts.passwords import generate_password
 from accounts.permissions import can_impersonate, role_required
 from accounts.services import client_ip
+from accounts.validators import parse_id
+from imports.selectors import batches_visible_to
 
 from . import services
 from .export import candidates_workbook
@@ -113,15 +117,59 @@ def candidate_list(request):
         rows=lambda candidates: list_rows(candidates, user),
     )
     page = paginator.get_page(request.GET.get("page"))
+    selected = {int(v) for v in request.POST.getlist("ids") if v.isdigit()}
     ctx = {
         "filter_form": filter_form,
         "bulk_form": bulk_form,
         "page": page,
+        "rows": _list_rows(page.object_list, selected),
         "sort": filters["sort"],
-        "selected": {int(v) for v in request.POST.getlist("ids") if v.isdigit()},
         "filtered": any(filters[k] for k in ("query", "group", "status", "validity")),
     }
     return render(request, "candidates/list.html", ctx)
+
+
+STATUS_BADGES = {
+    "inactive": ("text-bg-secondary", gettext_lazy("Inactief")),
+    "expired": ("text-bg-danger", gettext_lazy("Verlopen")),
+    "active": ("text-bg-success", gettext_lazy("Actief")),
+}
+
+
+def _list_rows(candidates: list[Candidate], selected: set[int]) -> list[dict]:
+    """What each row of Beheer → Kandidaten shows, as plain values for
+    templates/candidates/_list_rows.html. The list is the page staff open most: the template
+    reads dicts (its quickest lookup) and the edit URL is reversed once for the whole page."""
+    today = timezone.localdate()
+    head, tail = reverse("candidates:edit", args=[0]).split("/0/", 1)
+    badges = {key: (css, str(label)) for key, (css, label) in STATUS_BADGES.items()}
+    rows = []
+    for c in candidates:
+        user = c.user
+        if not user.is_active:
+            status = "inactive"
+        elif user.validity_problem(today) == "expired":
+            status = "expired"
+        else:
+            status = "active"  # also while not yet valid: the list warns about what stopped
+        badge, label = badges[status]
+        rows.append(
+            {
+                "pk": c.pk,
+                "checked": c.pk in selected,
+                "url": f"{head}/{c.pk}/{tail}",
+                "name": user.display_name,
+                "sort_name": user.sort_name,
+                "number": c.candidate_number,
+                "username": user.username,
+                "email": user.email or "—",
+                "groups": ", ".join(c.group_names),
+                "badge": badge,
+                "status": label,
+                "valid_until": date_format(user.valid_until, "j b Y") if user.valid_until else "—",
+            }
+        )
+    return rows
 
 
 def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
@@ -192,6 +240,10 @@ def _xlsx_response(candidates: list[Candidate]) -> HttpResponse:
 
 
 def _candidate_or_404(request, pk: int) -> Candidate:
+    # A candidate's id is its user's (a one-to-one key), whose lookup Django does not guard
+    # against numbers beyond a bigint the way it guards plain integer fields.
+    if parse_id(pk) is None:
+        raise Http404
     return get_object_or_404(
         candidates_visible_to(request.user).select_related("user", "organisation"), pk=pk
     )
@@ -199,13 +251,15 @@ def _candidate_or_404(request, pk: int) -> Candidate:
 
 def _render_profile(request, candidate: Candidate, **forms) -> HttpResponse:
     user = request.user
+    history = list(candidate_history(candidate)[:100])
     ctx = {
         "candidate": candidate,
         "form": forms.get("form") or CandidateForm(candidate=candidate),
         "password_form": forms.get("password_form") or PasswordForm(candidate=candidate),
         "links_form": forms.get("links_form") or LinksForm(candidate=candidate, editor=user),
         "new_password": forms.get("new_password"),
-        "history": candidate_history(candidate)[:100],
+        "history": history,
+        "links": audit_links(user, history),
         "may_impersonate": can_impersonate(hijacker=user, hijacked=candidate.user),
     }
     response = render(request, "candidates/edit.html", ctx)
@@ -504,6 +558,31 @@ def staff_password(request, pk: int):
 # --- Auditlog (beheerder only) -----------------------------------------------------------------
 
 
+def _uuid(value) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def audit_links(user, rows: list) -> dict[str, dict]:
+    """Where the audit rows on a page may link: the candidates, groups and imports among them
+    that the viewer may see (three queries a page). Anything else is shown, never linked."""
+    targets = {r.target_user_id for r in rows if r.target_user_id}
+    group_ids = {r.after.get("group_id") for r in rows if isinstance(r.after.get("group_id"), int)}
+    batch_ids = {_uuid(r.after.get("batch")) for r in rows} - {None}
+    candidate_ids = candidates_visible_to(user).filter(pk__in=targets).values_list("pk", flat=True)
+    groups = groups_visible_to(user).filter(pk__in=group_ids).values_list("pk", "name")
+    batches = batches_visible_to(user).filter(pk__in=batch_ids).values_list("pk", "file_name")
+    return {
+        "candidates": {pk: reverse("candidates:edit", args=[pk]) for pk in candidate_ids},
+        "groups": {
+            str(pk): (name, reverse("candidates:group_detail", args=[pk])) for pk, name in groups
+        },
+        "batches": {str(pk): (name, reverse("imports:result", args=[pk])) for pk, name in batches},
+    }
+
+
 def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -528,7 +607,9 @@ def audit_log(request):
     if data.get("date_to"):
         rows = rows.filter(created__lt=_day_start(data["date_to"] + timedelta(days=1)))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "candidates/audit_log.html", {"form": form, "page": page})
+    page.object_list = list(page.object_list)
+    ctx = {"form": form, "page": page, "links": audit_links(request.user, page.object_list)}
+    return render(request, "candidates/audit_log.html", ctx)
 
 
 # --- Instellingen (beheerder only) -------------------------------------------------------------

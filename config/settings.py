@@ -5,46 +5,67 @@ production is switched on by DJANGO_DEBUG=0 and then refuses to start without a 
 """
 
 import os
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
-import dj_database_url
+import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# The directory that holds config/, the apps, templates/, static/ and locale/: the checkout,
+# or site-packages when the wheel is installed (it installs those directories side by side,
+# exactly as in the checkout; see docs/deployment.md).
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class _LiteralEnviron(Mapping):
+    """os.environ with every '$' escaped. django-environ reads a value that starts with '$' as
+    the name of another variable, and a generated secret key or an SMTP password may well start
+    with one; with `escape_proxy` on, it turns each escaped '$' back into the same '$'."""
+
+    def __getitem__(self, key: str) -> str:
+        return os.environ[key].replace("$", r"\$")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
 
 
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+class Env(environ.Env):
+    ENVIRON = _LiteralEnviron()
+    # The documented EMAIL_URL schemes `console://` and `locmem://` beside django-environ's own.
+    EMAIL_SCHEMES = {
+        **environ.Env.EMAIL_SCHEMES,
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.escape_proxy = True
+
+    def names(self, var: str, default: list[str]) -> list[str]:
+        """A comma-separated list; blanks around and empty items are dropped."""
+        return [item for item in self.list(var, cast=str.strip, default=default) if item]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
-TESTING = env_bool("KB_TESTING", False)
+env = Env()
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+TESTING = env.bool("KB_TESTING", default=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+ALLOWED_HOSTS = env.names("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.names("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,12 +93,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside the rest, so it also marks the redirects and refusals of the middleware below.
+    "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "hijack.middleware.HijackUserMiddleware",
+    # Before any view or CSRF check reads the body; its Dutch page gets the headers above.
+    "accounts.middleware.RequestSizeLimitMiddleware",
     # Axes must come last so it sees the outcome of authentication in the views above it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -101,12 +126,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-    )
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite file (worker + web in `make run`) waits instead of failing at once, and a
     # transaction takes the write lock when it begins: a deferred one that reads, then writes,
@@ -148,13 +169,17 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Login throttling (django-axes) -------------------------------------------------------------
 # Lock out the *combination* of username and address: a school network shares one public
 # address, so locking by address alone would let one pupil lock out a whole class.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The number of reverse proxies in front of the site. Their headers are believed only when there
+# is one (without a proxy anybody can send them): X-Forwarded-For for the client address that
+# throttling locks, and X-Forwarded-Proto for HTTPS (SECURE_PROXY_SSL_HEADER below).
+KB_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = KB_PROXY_COUNT or None
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # --- Impersonation (django-hijack) -------------------------------------------------------------
 HIJACK_PERMISSION_CHECK = "accounts.permissions.can_impersonate"
@@ -163,10 +188,10 @@ HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, 
 # --- Sessions ----------------------------------------------------------------------------------
 # Idle time-out: the session dies after this many idle seconds. It is renewed at most once a
 # minute (accounts.middleware.SessionTimeoutMiddleware), not written on every request.
-SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 60 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=60 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 # Absolute time-out: a session older than this ends however active it is (our middleware).
-SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 10 * 60 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=10 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -180,11 +205,14 @@ USE_TZ = True
 
 # --- Static and uploaded files -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the files whitenoise serves; an installed site sets it outside
+# site-packages.
+STATIC_ROOT = Path(env.str("KB_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploads are private: MEDIA_ROOT is never served by URL; workers read them through the
-# storage API, so an object store can replace the local disk without code changes.
-MEDIA_ROOT = Path(os.environ.get("KB_MEDIA_ROOT", BASE_DIR / "media"))
+# Nothing of the product writes files: uploads and login slips are sealed rows in the database.
+# MEDIA_ROOT is only Django's default file storage, never served by URL; the tests use it to
+# show that neither the web side nor a worker writes to disk.
+MEDIA_ROOT = Path(env.str("KB_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -199,40 +227,23 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Mail --------------------------------------------------------------------------------------
-
-
-def parse_email_url(url: str) -> dict:
-    """EMAIL_URL: console://, locmem://, smtp://user:pass@host:port, smtp+tls://, smtp+ssl://."""
-    parsed = urlparse(url)
-    backends = {
-        "console": "django.core.mail.backends.console.EmailBackend",
-        "locmem": "django.core.mail.backends.locmem.EmailBackend",
-        "smtp": "django.core.mail.backends.smtp.EmailBackend",
-        "smtp+tls": "django.core.mail.backends.smtp.EmailBackend",
-        "smtp+ssl": "django.core.mail.backends.smtp.EmailBackend",
-    }
-    if parsed.scheme not in backends:
-        raise ImproperlyConfigured(f"EMAIL_URL scheme {parsed.scheme!r} is not supported.")
-    options = parse_qs(parsed.query)
-    return {
-        "EMAIL_BACKEND": backends[parsed.scheme],
-        "EMAIL_HOST": parsed.hostname or "localhost",
-        "EMAIL_PORT": parsed.port or 25,
-        "EMAIL_HOST_USER": unquote(parsed.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-        "EMAIL_USE_TLS": parsed.scheme == "smtp+tls",
-        "EMAIL_USE_SSL": parsed.scheme == "smtp+ssl",
-        "EMAIL_TIMEOUT": int(options.get("timeout", ["10"])[0]),
-    }
-
-
-globals().update(parse_email_url(os.environ.get("EMAIL_URL", "console://")))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kandidaatbeheer <noreply@localhost>")
+# --- Mail ---------------------------------------------------------------------------------------
+# EMAIL_URL: console://, locmem://, smtp://user:pass@host:port, smtp+tls://…, smtp+ssl://…, with
+# an optional ?timeout=seconds.
+_email = env.email_url("EMAIL_URL", default="console://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(_email.get("OPTIONS", {}).get("TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kandidaatbeheer <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ------------------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker the app must still work (`make run`): tasks then run in-process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -248,11 +259,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged message after this many seconds; it must exceed the
     # longest task (CELERY_TASK_TIME_LIMIT) or a healthy task would be started a second time.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     # How often a worker looks for such messages of dead workers. Kombu's default is every
     # 100 s (10 s x a throttle of 10); one cheap Redis query a minute is plenty in production,
     # and crash tests lower it to see a surviving worker take over within seconds.
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 60),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_SECONDS", default=60),
     "unacked_restore_throttle": 1,
     # Without socket time-outs a broker that stops answering (failover, a dropped connection
     # behind a firewall) makes `.delay()` wait forever: 'Importeer' would hang until the web
@@ -269,14 +280,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
 # A minute before the hard limit kills the process, the task gets an exception it can handle:
 # an import that runs out of time is marked failed (with a Dutch reason) instead of being left
 # 'running' for ever.
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 60)
 # First wait before a mail that met temporary SMTP trouble is tried again; it doubles on every
 # retry (10 s, 20 s, 40 s … capped at 10 minutes). Tests shorten it.
-KB_MAIL_RETRY_SECONDS = env_int("KB_MAIL_RETRY_SECONDS", 10)
+KB_MAIL_RETRY_SECONDS = env.int("KB_MAIL_RETRY_SECONDS", default=10)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deactivate-expired-candidates": {
@@ -294,18 +305,28 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Product limits ----------------------------------------------------------------------------
-KB_IMPORT_MAX_FILE_BYTES = env_int("KB_IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024)
-KB_IMPORT_MAX_ROWS = env_int("KB_IMPORT_MAX_ROWS", 50_000)
-KB_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("KB_IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
-KB_IMPORT_MAX_COLUMNS = env_int("KB_IMPORT_MAX_COLUMNS", 200)
-KB_IMPORT_MAX_CELL_CHARS = env_int("KB_IMPORT_MAX_CELL_CHARS", 1000)
-KB_UPLOAD_RETENTION_HOURS = env_int("KB_UPLOAD_RETENTION_HOURS", 24)
+KB_IMPORT_MAX_FILE_BYTES = env.int("KB_IMPORT_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+KB_IMPORT_MAX_ROWS = env.int("KB_IMPORT_MAX_ROWS", default=50_000)
+KB_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
+    "KB_IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024
+)
+KB_IMPORT_MAX_COLUMNS = env.int("KB_IMPORT_MAX_COLUMNS", default=200)
+KB_IMPORT_MAX_CELL_CHARS = env.int("KB_IMPORT_MAX_CELL_CHARS", default=1000)
+KB_UPLOAD_RETENTION_HOURS = env.int("KB_UPLOAD_RETENTION_HOURS", default=24)
 # Absolute address of the site, used in mails ("Inloggen: …").
-KB_BASE_URL = os.environ.get("KB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+KB_BASE_URL = env.str("KB_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Key for the short-lived encrypted credentials (Fernet); derived from SECRET_KEY if unset.
-KB_CREDENTIALS_KEY = os.environ.get("KB_CREDENTIALS_KEY", "")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+KB_CREDENTIALS_KEY = env.str("KB_CREDENTIALS_KEY", default="")
+# The largest request body accepted: one import file plus room for the multipart wrapping and
+# the form's other fields. A larger declared body is refused with a Dutch 413 page before it is
+# read (accounts.middleware.RequestSizeLimitMiddleware); the proxy refuses it earlier still.
+KB_MAX_REQUEST_BYTES = KB_IMPORT_MAX_FILE_BYTES + 1024 * 1024
+# Form fields other than files; our largest forms (a college's mail texts) are a few kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# An accepted upload stays in memory instead of a temporary file: it is read whole and sealed
+# into the database anyway, so personal data never lies unencrypted on the web server's disk.
+# The limit above bounds the memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
 
 # --- Security headers --------------------------------------------------------------------------
 CONTENT_SECURITY_POLICY = {
@@ -326,18 +347,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG and not TESTING:
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy the request arrives over HTTP; the proxy says it was HTTPS. Only
+# a configured proxy is believed: without one a client could claim HTTPS itself.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KB_PROXY_COUNT else None
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

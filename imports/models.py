@@ -48,6 +48,8 @@ class ImportBatch(models.Model):
     )
     file_name = models.CharField(_("bestandsnaam"), max_length=255)
     file_format = models.CharField(max_length=8)
+    # The worksheet the rows come from ("" for CSV, or: the one sheet with a header).
+    sheet_name = models.CharField(max_length=255, blank=True, default="")
     header_row = models.PositiveIntegerField(default=1)  # 1-based, as the spreadsheet shows it
     headers = models.JSONField(default=list)
     # {"column index as str": "field name"}; unmapped columns are absent.

@@ -22,6 +22,10 @@ class ImportOptions:
     send_credentials: bool = False
     report_email: str = ""
     skip_invalid: bool = False
+    # The file's group column ('Klas'): create the groups it names that do not exist yet, or
+    # leave the column out of the import altogether.
+    create_groups: bool = False
+    ignore_group_column: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

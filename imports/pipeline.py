@@ -217,24 +217,46 @@ def clean_rows(
 
 
 def check_duplicates(rows: list[CleanRow], *, labels: dict[str, str]) -> None:
-    """A candidate number or username may occur once in a file; later rows get the error."""
+    """A candidate number or username may occur once in a file (case-insensitively). Every row
+    of a duplicate set gets the error, so fixing the file does not stop at the first half."""
+    messages = {
+        "candidate_number": _("%(rows)s hebben hetzelfde kandidaatnummer %(value)s"),
+        "username": _("%(rows)s hebben dezelfde gebruikersnaam %(value)s"),
+    }
     for name in ("candidate_number", "username"):
-        first_seen: dict[str, int] = {}
-        for row in rows:
-            key = (row.values.get(name) or "").lower()
-            if not key:
-                continue
-            if key in first_seen:
-                row.errors.append(
-                    RowError(
-                        row.row,
-                        labels[name],
-                        _("komt ook voor in rij %(row)s") % {"row": first_seen[key]},
-                        row.values[name],
-                    )
-                )
-            else:
-                first_seen[key] = row.row
+        if name not in labels:
+            continue
+        for same in _duplicate_sets(rows, name):
+            value = same[0].values[name]
+            message = messages[name] % {"rows": rows_text([r.row for r in same]), "value": value}
+            for row in same:
+                row.errors.append(RowError(row.row, labels[name], message, row.values[name]))
+
+
+def _duplicate_sets(rows: list[CleanRow], name: str) -> list[list[CleanRow]]:
+    """The rows sharing a value, per value, in file order. A list is made only for a value
+    seen twice: this runs over every row of a 50,000-row file."""
+    first: dict[str, CleanRow] = {}
+    sets: dict[str, list[CleanRow]] = {}
+    for row in rows:
+        key = (row.values.get(name) or "").lower()
+        if not key:
+            continue
+        if key not in first:
+            first[key] = row
+        elif key in sets:
+            sets[key].append(row)
+        else:
+            sets[key] = [first[key], row]
+    return list(sets.values())
+
+
+def rows_text(numbers: list[int]) -> str:
+    """'rij 4 en rij 8', 'rij 4, rij 8 en rij 9'."""
+    parts = [_("rij %(row)s") % {"row": n} for n in numbers]
+    if len(parts) == 1:
+        return parts[0]
+    return _("%(first)s en %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
 
 
 def check_passwords(rows: list[CleanRow], *, label: str) -> None:

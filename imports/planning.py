@@ -1,6 +1,14 @@
 """Diff cleaned rows against the database: which rows are new, updated, unchanged or wrong.
 
-A constant number of queries whatever the size of the file (IN lists, no query per row).
+A pipeline of small steps. The loaders (`load_*`) read the database, each with one query
+whatever the size of the file (IN lists, no query per row); the steps between them take data
+and return data, and each can be tested alone:
+
+    resolve_groups → match_existing → reserve_usernames → plan_row (diff_row) → _orphan_guard
+
+A row that fails a step is not passed on: it keeps the first error found. A candidate the actor
+cannot see (candidates_visible_to) is never described: no message, username or id of such a
+candidate ends up in the plan, which the check step, the report and the result page show.
 """
 
 from __future__ import annotations
@@ -8,11 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
+from accounts.placeholders import USERNAME_MAX_LENGTH, render_placeholders
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import candidates_visible_to, groups_linkable_by
 
@@ -22,7 +32,28 @@ from .pipeline import CleanRow, RowError
 
 NEW, UPDATED, UNCHANGED, ERROR = "new", "updated", "unchanged", "error"
 USER_FIELDS = ("first_name", "surname_prefix", "last_name", "email")
-# What the diff needs of an existing candidate, read as plain values (no model instances).
+# Up to this many candidates, links are read by candidate id; above it, by group only (a few
+# ids), which spares the database and Django an IN list as long as the file.
+SHORT_ID_LIST = 1000
+
+
+class Existing(NamedTuple):
+    """What the diff needs of an existing candidate, read as plain values (no model instances:
+    a 50,000-row file matches 50,000 of them)."""
+
+    pk: int
+    candidate_number: str
+    birth_date: date | None
+    username: str
+    first_name: str
+    surname_prefix: str
+    last_name: str
+    email: str
+    is_active: bool
+    valid_until: date | None
+    visible: bool  # candidates_visible_to(actor) holds it
+
+
 EXISTING_FIELDS = (
     "pk",
     "candidate_number",
@@ -33,8 +64,8 @@ EXISTING_FIELDS = (
     "user__last_name",
     "user__email",
     "user__is_active",
-    "user__valid_from",
     "user__valid_until",
+    "visible",
 )
 
 
@@ -50,6 +81,7 @@ class PlannedRow:
     group_ids: set[int] = field(default_factory=set)  # groups this row must be linked to
     new_group_links: set[int] = field(default_factory=set)
     new_supervisor_links: set[int] = field(default_factory=set)
+    new_group_name: str = ""  # a group from the file to create and link (options.create_groups)
 
 
 @dataclass
@@ -57,6 +89,9 @@ class Plan:
     rows: list[PlannedRow]
     target_group: CandidateGroup | None = None
     problems: list[str] = field(default_factory=list)  # import-wide, e.g. the orphan guard
+    # File group names that match no group the actor may link to: name as first written in
+    # the file → rows, sorted by name. Also when the actor did not ask to create them.
+    missing_groups: dict[str, int] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -80,7 +115,8 @@ class Plan:
 
 def make_username(organisation: Organisation, candidate_number: str) -> str:
     pattern = organisation.username_pattern or "{code}-{candidate_number}"
-    return pattern.format(code=organisation.code, candidate_number=candidate_number).lower()
+    values = {"code": organisation.code, "candidate_number": candidate_number}
+    return render_placeholders(pattern, values, max_length=USERNAME_MAX_LENGTH).lower()
 
 
 def build_plan(
@@ -91,264 +127,493 @@ def build_plan(
     options: ImportOptions,
     mapped_fields: set[str],
     labels: dict[str, str] | None = None,
-    today: date | None = None,
 ) -> Plan:
-    labels = labels or {}
-
-    def label(name: str) -> str:
-        return labels.get(name) or str(FIELD_BY_NAME[name].label)
-
-    planned = [
-        PlannedRow(r.row, r.values, ERROR if r.errors else NEW, list(r.errors)) for r in rows
-    ]
-    ok = [p for p in planned if not p.errors]
+    """Every row of the file with what importing it would do. Writes nothing."""
+    columns = {name: (labels or {}).get(name) or str(f.label) for name, f in FIELD_BY_NAME.items()}
     problems: list[str] = []
-
-    # --- groups -------------------------------------------------------------------------------
-    linkable = groups_linkable_by(actor)
-    target_group = None
-    if options.group_id:
-        target_group = linkable.filter(pk=options.group_id).first()
-        if target_group is None:
-            problems.append(
-                _("De gekozen kandidaatgroep bestaat niet of je mag er niet aan koppelen.")
-            )
-    file_group_names = {p.values.get("group") for p in ok if p.values.get("group")}
-    file_groups = (
-        {g.name.casefold(): g.pk for g in linkable.filter(name__in=file_group_names)}
-        if file_group_names
-        else {}
+    target_group = _target_group(actor, options, problems)
+    create = _may_create_requested(actor, organisation, options, problems)
+    index = load_groups(organisation=organisation, actor=actor, with_unlinkable=create)
+    groups = (
+        Groups()
+        if options.ignore_group_column
+        else resolve_groups(rows, index, create=create, column=columns["group"])
     )
-    for p in ok:
-        name = p.values.get("group")
-        if name:
-            group_id = file_groups.get(name.casefold())
-            if group_id is None:
-                p.errors.append(
-                    RowError(
-                        p.row,
-                        label("group"),
-                        _("kandidaatgroep bestaat niet of je bent er niet aan gekoppeld"),
-                        name,
-                    )
-                )
-            else:
-                p.group_ids.add(group_id)
-        if target_group is not None:
-            p.group_ids.add(target_group.pk)
-
-    # --- find existing candidates (by username when the file has one, else by number) --------
-    numbers = {p.values["candidate_number"] for p in ok}
-    existing_by_number = {
-        c["candidate_number"]: c
-        for c in Candidate.objects.filter(
-            organisation=organisation, candidate_number__in=numbers
-        ).values(*EXISTING_FIELDS)
-    }
-    file_usernames = {p.values["username"] for p in ok if p.values.get("username")}
-    users_by_name = (
-        {
-            u["username"].lower(): u
-            for u in User.objects.filter(username__in=file_usernames).values(
-                "pk", "username", "organisation_id", "role"
-            )
-        }
-        if file_usernames
-        else {}
+    ok = [r for r in rows if not r.errors and r.row not in groups.errors]
+    found = load_existing(organisation=organisation, actor=actor, rows=ok)
+    generated = generate_usernames(ok, found, organisation=organisation)
+    taken = load_taken_usernames(wanted_usernames(ok, generated))
+    matches = match_existing(ok, found, taken, generated=generated, columns=columns)
+    done = matches.errors.keys() | matches.candidates.keys()
+    new_rows = [(r.row, matches.usernames[r.row]) for r in ok if r.row not in done]
+    username_column = columns["username" if "username" in mapped_fields else "candidate_number"]
+    context = RowContext(
+        options=options,
+        mapped_fields=mapped_fields,
+        target_group_id=target_group.pk if target_group else None,
+        groups=groups,
+        matches=matches,
+        errors={
+            **reserve_usernames(
+                new_rows, taken, columns=(username_column, columns["candidate_number"])
+            ),
+            **matches.errors,
+            **groups.errors,
+        },
     )
-    existing_by_pk = {c["pk"]: c for c in existing_by_number.values()}
-    # Candidates matched by username whose number is not in the file need loading too.
-    extra_ids = {
-        u["pk"]
-        for u in users_by_name.values()
-        if u["organisation_id"] == organisation.pk
-        and u["role"] == Role.KANDIDAAT
-        and u["pk"] not in existing_by_pk
-    }
-    if extra_ids:
-        for c in Candidate.objects.filter(pk__in=extra_ids).values(*EXISTING_FIELDS):
-            existing_by_pk[c["pk"]] = c
+    _load_links(context)
+    planned = [plan_row(r, context) for r in rows]
+    guard = _orphan_guard(planned, actor=actor, options=options, mine=set(index.linkable.values()))
+    if guard:
+        problems.append(guard)
+    return Plan(planned, target_group, problems, missing_groups=groups.missing)
 
-    for p in ok:
-        if p.errors:
+
+def _target_group(
+    actor: User, options: ImportOptions, problems: list[str]
+) -> CandidateGroup | None:
+    if not options.group_id:
+        return None
+    group = groups_linkable_by(actor).filter(pk=options.group_id).first()
+    if group is None:
+        problems.append(_("De gekozen kandidaatgroep bestaat niet of je mag er niet aan koppelen."))
+    return group
+
+
+def may_create_groups(actor: User, organisation: Organisation) -> bool:
+    """The rule of the group pages: beheerders, and coordinators when their college lets them."""
+    if actor.role == Role.BEHEERDER:
+        return True
+    return actor.role == Role.TOETSCOORDINATOR and organisation.coordinators_may_create_groups
+
+
+def _may_create_requested(
+    actor: User, organisation: Organisation, options: ImportOptions, problems: list[str]
+) -> bool:
+    """Whether the file's missing groups are to be created; a refusal is a problem of the
+    whole import, since the user asked for something they may not do."""
+    if not options.create_groups or options.ignore_group_column:
+        return False
+    if may_create_groups(actor, organisation):
+        return True
+    problems.append(
+        _(
+            "Je mag geen kandidaatgroepen aanmaken, dus de ontbrekende groepen uit het bestand "
+            "kunnen niet worden gemaakt. Vraag een beheerder om ze aan te maken."
+        )
+    )
+    return False
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class GroupIndex:
+    """The college's groups as the actor sees them, by casefolded name."""
+
+    linkable: dict[str, int]  # groups the actor may link candidates to → pk
+    unlinkable: frozenset[str] = frozenset()  # the college's other group names
+
+
+@dataclass(slots=True)
+class Groups:
+    """What the group column means, by row number (rows with errors of their own left out)."""
+
+    ids: dict[int, int] = field(default_factory=dict)  # an existing group the row names
+    new_names: dict[int, str] = field(default_factory=dict)  # a group to create
+    errors: dict[int, RowError] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)  # see Plan.missing_groups
+
+
+def load_groups(*, organisation: Organisation, actor: User, with_unlinkable: bool) -> GroupIndex:
+    """One query (two when groups are to be created: a new group may not take the name of an
+    existing one, also not of one the actor cannot see)."""
+    linkable: dict[str, int] = {}
+    for pk, name in groups_linkable_by(actor).values_list("pk", "name"):
+        linkable.setdefault(name.casefold(), pk)
+    if not with_unlinkable:
+        return GroupIndex(linkable)
+    names = (
+        CandidateGroup.objects.filter(organisation=organisation)
+        .exclude(pk__in=list(linkable.values()))
+        .values_list("name", flat=True)
+    )
+    return GroupIndex(linkable, frozenset(n.casefold() for n in names) - linkable.keys())
+
+
+def resolve_groups(rows: list[CleanRow], index: GroupIndex, *, create: bool, column: str) -> Groups:
+    """The group each row names: an existing one, one to create, or an error. Two spellings of
+    one new name ('4A', '4a') become one group, spelled as the file first wrote it."""
+    result = Groups()
+    spelling: dict[str, str] = {}
+    for row in rows:
+        name = row.values.get("group")
+        if not name:
             continue
-        number = p.values["candidate_number"]
-        username = p.values.get("username") or ""
-        match = None
-        if username:
-            user = users_by_name.get(username.lower())
-            if user is not None:
-                if user["organisation_id"] != organisation.pk or user["role"] != Role.KANDIDAAT:
-                    # Says nothing about who has it, or in which college.
-                    p.errors.append(
-                        RowError(
-                            p.row,
-                            label("username"),
-                            _("deze gebruikersnaam is al in gebruik"),
-                            username,
-                        )
-                    )
-                    continue
-                match = existing_by_pk.get(user["pk"])
-                holder = existing_by_number.get(number)
-                if holder is not None and holder["pk"] != user["pk"]:
-                    p.errors.append(
-                        RowError(
-                            p.row,
-                            label("candidate_number"),
-                            _("dit kandidaatnummer hoort bij een andere kandidaat (%(username)s)")
-                            % {"username": holder["user__username"]},
-                            number,
-                        )
-                    )
-                    continue
-        if match is None:
-            match = existing_by_number.get(number)
-        if match is None:
-            p.status = NEW
-            p.username = username or make_username(organisation, number)
+        key = name.casefold()
+        group_id = index.linkable.get(key)
+        if group_id is not None:
+            if not row.errors:
+                result.ids[row.row] = group_id
+            continue
+        first = spelling.setdefault(key, name)
+        result.missing[first] = result.missing.get(first, 0) + 1
+        if row.errors:
+            continue
+        if create and key not in index.unlinkable:
+            result.new_names[row.row] = first
         else:
-            p.candidate_id = match["pk"]
-            p.username = username or match["user__username"]
+            result.errors[row.row] = RowError(
+                row.row, column, _group_error(create=create, exists=key in index.unlinkable), name
+            )
+    result.missing = dict(sorted(result.missing.items(), key=lambda item: item[0].casefold()))
+    return result
 
-    # --- new usernames must be free across the installation ----------------------------------
-    new_rows = [p for p in ok if not p.errors and p.candidate_id is None]
-    wanted = {p.username.lower() for p in new_rows}
-    # A username from the file that exists was matched above; this catches generated ones.
-    taken = (
-        {
-            u.lower()
-            for u in User.objects.filter(username__in=wanted).values_list("username", flat=True)
+
+def _group_error(*, create: bool, exists: bool) -> str:
+    if create and exists:
+        # Creating it would make a second group of that name. The wizard's own 'new group'
+        # field says the same of such a name, so this tells the user nothing new.
+        return _("er bestaat al een kandidaatgroep met deze naam waaraan je niet gekoppeld bent")
+    # Without creating, 'does not exist' and 'exists, but not yours' stay one message, so a
+    # coordinator cannot probe for the names of other coordinators' groups.
+    return _("kandidaatgroep bestaat niet of je bent er niet aan gekoppeld")
+
+
+# --- existing candidates and usernames ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Found:
+    """The college's candidates the file may mean: by number, and by (lowercased) username."""
+
+    by_number: dict[str, Existing] = field(default_factory=dict)
+    by_username: dict[str, Existing] = field(default_factory=dict)
+
+
+def load_existing(*, organisation: Organisation, actor: User, rows: list[CleanRow]) -> Found:
+    """One query: the college's candidates with a number or username from the file, each with
+    whether the actor may see it (the visibility selector as a subquery, not a second IN list)."""
+    numbers = {r.values["candidate_number"] for r in rows}
+    usernames = {r.values["username"] for r in rows if r.values.get("username")}
+    found = Found()
+    if not numbers:
+        return found
+    wanted = Q(candidate_number__in=numbers)
+    if usernames:
+        wanted |= Q(user__username__in=usernames)
+    visible = Exists(candidates_visible_to(actor).filter(pk=OuterRef("pk")))
+    query = Candidate.objects.filter(wanted, organisation=organisation).annotate(visible=visible)
+    for values in query.values_list(*EXISTING_FIELDS):
+        candidate = Existing._make(values)
+        if candidate.candidate_number in numbers:
+            found.by_number[candidate.candidate_number] = candidate
+        if candidate.username in usernames:
+            found.by_username[candidate.username.lower()] = candidate
+    return found
+
+
+def generate_usernames(
+    rows: list[CleanRow], found: Found, *, organisation: Organisation
+) -> dict[str, str]:
+    """candidate number → the username made for it, for each row without a username of its
+    own that no candidate number matches: the rows that would make a new account."""
+    return {
+        number: make_username(organisation, number)
+        for row in rows
+        if not row.values.get("username")
+        and (number := row.values["candidate_number"]) not in found.by_number
+    }
+
+
+def wanted_usernames(rows: list[CleanRow], generated: dict[str, str]) -> set[str]:
+    """The usernames to look up: the file's own (as written and lowercased), and those made."""
+    wanted = set(generated.values())
+    for row in rows:
+        username = row.values.get("username")
+        if username:
+            wanted.update((username, username.lower()))
+    return wanted
+
+
+def load_taken_usernames(usernames: set[str]) -> frozenset[str]:
+    """Which of these are taken, lowercased: usernames are unique across the installation."""
+    if not usernames:
+        return frozenset()
+    taken = User.objects.filter(username__in=usernames).values_list("username", flat=True)
+    return frozenset(u.lower() for u in taken)
+
+
+@dataclass(slots=True)
+class Matches:
+    """By row number: the existing candidate a row updates, the username it will have, or why
+    it cannot be imported."""
+
+    candidates: dict[int, Existing] = field(default_factory=dict)
+    usernames: dict[int, str] = field(default_factory=dict)
+    errors: dict[int, RowError] = field(default_factory=dict)
+
+
+def match_existing(
+    rows: list[CleanRow],
+    found: Found,
+    taken: frozenset[str],
+    *,
+    generated: dict[str, str],
+    columns: dict[str, str],
+) -> Matches:
+    matches = Matches()
+    for row in rows:
+        candidate, username, error = match_row(
+            row, found, taken, generated=generated, columns=columns
+        )
+        if error is not None:
+            matches.errors[row.row] = error
+            continue
+        matches.usernames[row.row] = username
+        if candidate is not None:
+            matches.candidates[row.row] = candidate
+    return matches
+
+
+def match_row(
+    row: CleanRow,
+    found: Found,
+    taken: frozenset[str],
+    *,
+    generated: dict[str, str],
+    columns: dict[str, str],
+) -> tuple[Existing | None, str, RowError | None]:
+    """By username when the file has one, else by candidate number within the college.
+    `generated` holds the username made for each number that matches nothing."""
+    number = row.values["candidate_number"]
+    username = row.values.get("username") or ""
+    holder = found.by_number.get(number)
+    if username:
+        owner = found.by_username.get(username.lower())
+        if owner is None and holder is not None and holder.username.lower() == username.lower():
+            owner = holder  # the same account, its username written in other capitals
+        if owner is not None:
+            return _match_owner(row, owner, holder, columns=columns)
+        if username.lower() in taken:
+            # Someone of another college, a staff member: says nothing about who, or where.
+            return None, "", _in_use(row, username, columns)
+    if holder is None:
+        return None, username or generated[number], None
+    if not holder.visible:
+        return None, "", _not_visible(row, columns)
+    return holder, username or holder.username, None
+
+
+def _match_owner(
+    row: CleanRow, owner: Existing, holder: Existing | None, *, columns: dict[str, str]
+) -> tuple[Existing | None, str, RowError | None]:
+    """The file's username belongs to a candidate of the college."""
+    username = row.values["username"]
+    if not owner.visible:
+        return None, "", _in_use(row, username, columns)
+    if holder is not None and holder.pk != owner.pk:
+        if not holder.visible:
+            return None, "", _not_visible(row, columns)
+        message = _("dit kandidaatnummer hoort bij een andere kandidaat (%(username)s)") % {
+            "username": holder.username
         }
-        if wanted
-        else set()
+        error = RowError(row.row, columns["candidate_number"], message, holder.candidate_number)
+        return None, "", error
+    return owner, username, None
+
+
+def _in_use(row: CleanRow, username: str, columns: dict[str, str]) -> RowError:
+    return RowError(
+        row.row, columns["username"], _("deze gebruikersnaam is al in gebruik"), username
     )
+
+
+def _not_visible(row: CleanRow, columns: dict[str, str]) -> RowError:
+    return RowError(
+        row.row,
+        columns["candidate_number"],
+        _(
+            "dit kandidaatnummer is binnen je school al in gebruik bij een kandidaat die jij "
+            "niet kunt zien"
+        ),
+        row.values["candidate_number"],
+    )
+
+
+def reserve_usernames(
+    new_rows: list[tuple[int, str]], taken: frozenset[str], *, columns: tuple[str, str]
+) -> dict[int, RowError]:
+    """New accounts need a username free across the installation and within the file.
+    `new_rows` is (row, username); `columns` names the username's column and the number's."""
+    username_column, number_column = columns
+    errors: dict[int, RowError] = {}
     seen: dict[str, int] = {}
-    for p in new_rows:
-        key = p.username.lower()
+    for row, username in new_rows:
+        key = username.lower()
         if key in taken:
-            p.errors.append(
-                RowError(
-                    p.row,
-                    label("username") if "username" in mapped_fields else label("candidate_number"),
-                    _("de gebruikersnaam %(username)s is al in gebruik") % {"username": p.username},
-                    p.username,
-                )
-            )
+            message = _("de gebruikersnaam %(username)s is al in gebruik") % {"username": username}
+            errors[row] = RowError(row, username_column, message, username)
         elif key in seen:
-            p.errors.append(
-                RowError(
-                    p.row,
-                    label("candidate_number"),
-                    _("levert dezelfde gebruikersnaam op als rij %(row)s") % {"row": seen[key]},
-                    p.username,
-                )
-            )
-        seen.setdefault(key, p.row)
+            message = _("levert dezelfde gebruikersnaam op als rij %(row)s") % {"row": seen[key]}
+            errors[row] = RowError(row, number_column, message, username)
+        seen.setdefault(key, row)
+    return errors
 
-    # --- existing candidates: visible to the importer? what changes? --------------------------
-    matched_ids = {p.candidate_id for p in ok if p.candidate_id and not p.errors}
-    visible = (
-        set(candidates_visible_to(actor).filter(pk__in=matched_ids).values_list("pk", flat=True))
-        if matched_ids
-        else set()
-    )
-    through = Candidate.groups.through
-    links = (
-        set(
-            through.objects.filter(candidate_id__in=matched_ids).values_list(
-                "candidate_id", "candidategroup_id"
-            )
+
+# --- one row --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RowContext:
+    """What planning one row needs besides the row: the outcome of the steps before."""
+
+    options: ImportOptions
+    mapped_fields: set[str]
+    target_group_id: int | None
+    groups: Groups
+    matches: Matches
+    errors: dict[int, RowError]  # the first error of each row that has one
+    links: set[tuple[int, int]] = field(default_factory=set)  # (candidate, group)
+    supervisor_links: set[tuple[int, int]] = field(default_factory=set)  # (candidate, user)
+
+
+def _load_links(context: RowContext) -> None:
+    """The group and supervisor links the matched candidates have: two queries at most."""
+    ids = {c.pk for c in context.matches.candidates.values()}
+    groups = {context.groups.ids[r] for r in context.matches.candidates if r in context.groups.ids}
+    if context.target_group_id:
+        groups.add(context.target_group_id)
+    context.links = load_links(Candidate.groups.through, "candidategroup_id", ids, groups)
+    options = context.options
+    if options.link_supervisors_directly and options.supervisor_ids:
+        context.supervisor_links = load_links(
+            Candidate.supervisors.through, "user_id", ids, set(options.supervisor_ids)
         )
-        if matched_ids
-        else set()
-    )
-    sup_links: set[tuple[int, int]] = set()
-    if options.link_supervisors_directly and options.supervisor_ids and matched_ids:
-        sup_links = set(
-            Candidate.supervisors.through.objects.filter(candidate_id__in=matched_ids).values_list(
-                "candidate_id", "user_id"
-            )
+
+
+def load_links(through: Any, column: str, candidate_ids: set[int], targets: set[int]) -> set:
+    """(candidate, target) pairs among these candidates and targets. A long list of
+    candidates is not sent: the links of the few targets are read and filtered here."""
+    if not candidate_ids or not targets:
+        return set()
+    query = through.objects.filter(**{f"{column}__in": targets})
+    if len(candidate_ids) <= SHORT_ID_LIST:
+        query = query.filter(candidate_id__in=candidate_ids)
+    return {link for link in query.values_list("candidate_id", column) if link[0] in candidate_ids}
+
+
+def plan_row(row: CleanRow, context: RowContext) -> PlannedRow:
+    if row.errors:
+        return PlannedRow(row.row, row.values, ERROR, list(row.errors))
+    group_ids = set()
+    if row.row in context.groups.ids:
+        group_ids.add(context.groups.ids[row.row])
+    if context.target_group_id:
+        group_ids.add(context.target_group_id)
+    error = context.errors.get(row.row)
+    if error is not None:
+        # Only the file's own username: never that of a candidate the actor cannot see.
+        username = row.values.get("username") or ""
+        return PlannedRow(
+            row.row, row.values, ERROR, [error], username=username, group_ids=group_ids
         )
-
-    for p in ok:
-        if p.errors:
-            p.status = ERROR
-            continue
-        if p.candidate_id is None:
-            p.status = NEW
-            p.new_group_links = set(p.group_ids)
-            if options.link_supervisors_directly:
-                p.new_supervisor_links = set(options.supervisor_ids)
-            continue
-        if p.candidate_id not in visible:
-            p.errors.append(
-                RowError(
-                    p.row,
-                    label("candidate_number"),
-                    _(
-                        "dit kandidaatnummer is binnen je school al in gebruik bij een "
-                        "kandidaat die jij niet kunt zien"
-                    ),
-                    p.values["candidate_number"],
-                )
-            )
-            p.status = ERROR
-            continue
-        old = existing_by_pk[p.candidate_id]
-        for name in USER_FIELDS:
-            if name in mapped_fields and p.values.get(name) is not None:
-                if (old[f"user__{name}"] or "") != p.values[name]:
-                    p.changes[name] = [old[f"user__{name}"], p.values[name]]
-        if "birth_date" in mapped_fields and p.values.get("birth_date") is not None:
-            if old["birth_date"] != p.values["birth_date"]:
-                p.changes["birth_date"] = [_iso(old["birth_date"]), _iso(p.values["birth_date"])]
-        if old["candidate_number"] != p.values["candidate_number"]:
-            p.changes["candidate_number"] = [old["candidate_number"], p.values["candidate_number"]]
-        if old["user__username"] != p.username:
-            p.changes["username"] = [old["user__username"], p.username]
-        if old["user__is_active"] != options.active:
-            p.changes["is_active"] = [old["user__is_active"], options.active]
-        if options.valid_until and (
-            old["user__valid_until"] is None or old["user__valid_until"] < options.valid_until
-        ):
-            p.changes["valid_until"] = [_iso(old["user__valid_until"]), _iso(options.valid_until)]
-        p.new_group_links = {g for g in p.group_ids if (p.candidate_id, g) not in links}
-        if p.new_group_links:
-            p.changes["groups_added"] = [[], sorted(p.new_group_links)]
-        if options.link_supervisors_directly:
-            p.new_supervisor_links = {
-                s for s in options.supervisor_ids if (p.candidate_id, s) not in sup_links
-            }
-            if p.new_supervisor_links:
-                p.changes["supervisors_added"] = [[], sorted(p.new_supervisor_links)]
-        if options.existing_passwords == "replace":
-            p.changes["password"] = ["", "••••••"]
-        p.status = UPDATED if p.changes else UNCHANGED
-
-    plan = Plan(planned, target_group=target_group, problems=problems)
-    _orphan_guard(plan, actor=actor, options=options)
-    return plan
+    planned = PlannedRow(
+        row.row,
+        row.values,
+        NEW,
+        username=context.matches.usernames[row.row],
+        group_ids=group_ids,
+        new_group_name=context.groups.new_names.get(row.row, ""),
+    )
+    old = context.matches.candidates.get(row.row)
+    if old is None:
+        planned.new_group_links = set(group_ids)
+        if context.options.link_supervisors_directly:
+            planned.new_supervisor_links = set(context.options.supervisor_ids)
+        return planned
+    _plan_update(planned, old, context)
+    return planned
 
 
-def _orphan_guard(plan: Plan, *, actor: User, options: ImportOptions) -> None:
+def _plan_update(planned: PlannedRow, old: Existing, context: RowContext) -> None:
+    options = context.options
+    planned.candidate_id = old.pk
+    planned.changes = diff_row(
+        planned.values,
+        old,
+        username=planned.username,
+        options=options,
+        mapped_fields=context.mapped_fields,
+    )
+    planned.new_group_links = {g for g in planned.group_ids if (old.pk, g) not in context.links}
+    if planned.new_group_links:
+        planned.changes["groups_added"] = [[], sorted(planned.new_group_links)]
+    if planned.new_group_name:
+        planned.changes["groups_created"] = [[], [planned.new_group_name]]
+    if options.link_supervisors_directly:
+        planned.new_supervisor_links = {
+            s for s in options.supervisor_ids if (old.pk, s) not in context.supervisor_links
+        }
+        if planned.new_supervisor_links:
+            planned.changes["supervisors_added"] = [[], sorted(planned.new_supervisor_links)]
+    planned.status = UPDATED if planned.changes else UNCHANGED
+
+
+def diff_row(
+    values: dict[str, Any],
+    old: Existing,
+    *,
+    username: str,
+    options: ImportOptions,
+    mapped_fields: set[str],
+) -> dict[str, list[Any]]:
+    """field: [old, new] for what the file and the options change of an existing candidate.
+    A column that is not mapped, or a cell that is empty, changes nothing."""
+    changes: dict[str, list[Any]] = {}
+    for name in USER_FIELDS:
+        new = values.get(name)
+        if name in mapped_fields and new is not None and (getattr(old, name) or "") != new:
+            changes[name] = [getattr(old, name), new]
+    birth_date = values.get("birth_date")
+    if "birth_date" in mapped_fields and birth_date is not None and old.birth_date != birth_date:
+        changes["birth_date"] = [_iso(old.birth_date), _iso(birth_date)]
+    if old.candidate_number != values["candidate_number"]:
+        changes["candidate_number"] = [old.candidate_number, values["candidate_number"]]
+    if old.username != username:
+        changes["username"] = [old.username, username]
+    changes.update(_diff_account(old, options))
+    return changes
+
+
+def _diff_account(old: Existing, options: ImportOptions) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    if old.is_active != options.active:
+        changes["is_active"] = [old.is_active, options.active]
+    if options.valid_until and (old.valid_until is None or old.valid_until < options.valid_until):
+        changes["valid_until"] = [_iso(old.valid_until), _iso(options.valid_until)]
+    if options.existing_passwords == "replace":
+        changes["password"] = ["", "••••••"]
+    return changes
+
+
+def _orphan_guard(
+    rows: list[PlannedRow], *, actor: User, options: ImportOptions, mine: set[int]
+) -> str | None:
     """The seed's warning, made impossible: a coordinator's candidates must land in a group
-    the coordinator is linked to, or they would vanish from their view after the import."""
-    if actor.role != Role.TOETSCOORDINATOR:
-        return
-    if options.new_group_name:
-        return  # a coordinator's new group is linked to them by import_execute
-    mine = set(groups_linkable_by(actor).values_list("pk", flat=True))
-    for p in plan.rows:
-        if p.status in (NEW, UPDATED) and not (p.group_ids & mine):
-            plan.problems.append(
-                _(
-                    "Kies bij 'Selecteer kandidaatgroep' een groep waaraan je als toetscoördinator "
-                    "gekoppeld bent, of maak een nieuwe groep. Anders zijn de kandidaten na het "
-                    "importeren niet meer voor jou zichtbaar."
-                )
+    the coordinator is linked to (`mine`), or they would vanish from their view after the
+    import. A group the import creates counts: it is linked to the coordinator who made it."""
+    if actor.role != Role.TOETSCOORDINATOR or options.new_group_name:
+        return None
+    for p in rows:
+        if p.status in (NEW, UPDATED) and not (p.group_ids & mine) and not p.new_group_name:
+            return _(
+                "Kies bij 'Selecteer kandidaatgroep' een groep waaraan je als toetscoördinator "
+                "gekoppeld bent, of maak een nieuwe groep. Anders zijn de kandidaten na het "
+                "importeren niet meer voor jou zichtbaar."
             )
-            return
+    return None
 
 
 def _iso(value: date | None) -> str | None:

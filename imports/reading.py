@@ -7,10 +7,12 @@ that says what is wrong and where.
 - The format follows the extension and is then checked against the file's first bytes.
 - CSV is read here, with the csv module: plain Python, bounded by the upload limit.
 - Spreadsheets (xlsx, xlsm, xls, ods) are opened only in a child process
-  (imports.reader_child) with limits on memory and CPU. It inflates and scans every zip
-  member itself (bombs, lying sizes, DTDs, stray cells) before calamine parses anything, so
-  this process never decompresses a byte. A child that aborts, is killed or overruns becomes
-  a ReadError; the worker lives on.
+  (imports.reader_child) with limits on memory and CPU. It checks the zip index (bombs, lying
+  sizes) and every part (CRC, DTDs, stray cells) before calamine parses anything, so this
+  process never decompresses a byte. A child that aborts, is killed or overruns becomes a
+  ReadError; the worker lives on.
+- Of a workbook, the sheet with the header is read (imports.fields finds headers), so an
+  instruction sheet in front of the candidates is passed over.
 - Subprocess rather than multiprocessing: Celery's prefork children are daemonic and may not
   fork children of their own. Limits are set by the child on itself, not in preexec_fn,
   which is unsafe in threaded servers.
@@ -30,13 +32,14 @@ import re
 import struct
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from .fields import field_for_header, find_header_row
 from .reader_child import column_letters
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 SUPPORTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 # Title lines and the header row may sit above the data rows that max_rows counts.
 HEADER_ROWS_MARGIN = 20
+# A sheet has a recognisable header when one of its first rows names this many known fields.
+MIN_HEADER_FIELDS = 2
 
 CHILD_MEMORY_BYTES = 1536 * 1024 * 1024
 CHILD_CPU_SECONDS = 60
@@ -68,21 +73,59 @@ class ReadError(Exception):
 
 @dataclass
 class Table:
-    # Every row of the first sheet (for CSV: the file), cells as read: str, int, float, bool,
-    # datetime.date/datetime (datetime.time/timedelta for time-only and duration cells), or
-    # None for empty; trailing empty rows dropped.
+    # Every row of the sheet that was read (for CSV: the file), cells as read: str, int,
+    # float, bool, datetime.date/datetime (datetime.time/timedelta for time-only and duration
+    # cells), or None for empty; trailing empty rows dropped.
     rows: list[list[object]]
-    sheet_name: str  # "" for CSV
     file_format: str  # "xlsx", "xlsm", "xls", "ods", "csv"
+    sheet: str | None = None  # the sheet that was read; None for CSV
+    # Every sheet with a recognisable header, in workbook order (to choose from).
+    sheets: list[str] = field(default_factory=list)
     encoding: str = ""  # CSV only: "utf-8-sig", "utf-8" or "cp1252"
     delimiter: str = ""  # CSV only
 
 
-def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> Table:
-    """The first sheet of a spreadsheet (or a CSV file) as rows; ReadError when it cannot be."""
+def read_table(
+    data: bytes, filename: str, *, max_rows: int | None = None, sheet: str | None = None
+) -> Table:
+    """A sheet of a spreadsheet (or a CSV file) as rows; ReadError when it cannot be.
+
+    Without `sheet`: the one sheet with a recognisable header, the first of them when there
+    are several, the first sheet when none has one (the mapping step then says what is
+    missing). With `sheet`: that sheet, which must exist and have a header.
+    """
     if max_rows is None:
         max_rows = settings.KB_IMPORT_MAX_ROWS
     extension = os.path.splitext(filename)[1].lower()
+    _check_upload(data, filename, extension)
+    limits = {
+        "max_rows": max_rows + HEADER_ROWS_MARGIN,
+        "max_columns": settings.KB_IMPORT_MAX_COLUMNS,
+        "max_cell_chars": settings.KB_IMPORT_MAX_CELL_CHARS,
+        "max_uncompressed": settings.KB_IMPORT_MAX_UNCOMPRESSED_BYTES,
+        "head_rows": HEADER_ROWS_MARGIN,
+    }
+    container = _container(data)
+    if extension == ".csv":
+        if container in ("zip", "cfb", "pdf"):
+            raise _not_a_spreadsheet(container, filename, expected_text=True)
+        return _read_csv(data, limits, max_rows)
+    if container == "cfb":
+        # A workbook saved with a password is a CFB container around the encrypted package,
+        # whatever its extension; a real .xls is CFB too, holding a "Workbook" stream ("Book"
+        # before Excel 97). So a CFB named .xlsx/.xlsm/.ods without one is taken for an
+        # encrypted file, and one with it for an .xls under the wrong name.
+        encrypted = "EncryptedPackage".encode("utf-16-le") in data
+        workbook_stream = any(n.encode("utf-16-le") in data for n in ("Workbook", "Book"))
+        if encrypted or (extension != ".xls" and not workbook_stream):
+            raise ReadError(_encrypted_message(), "encrypted")
+        return _read_spreadsheet(data, dict(limits, kind="cfb"), max_rows, "xls", sheet)
+    if container == "zip":
+        return _read_spreadsheet(data, dict(limits, kind="zip"), max_rows, extension[1:], sheet)
+    raise _not_a_spreadsheet(container, filename)
+
+
+def _check_upload(data: bytes, filename: str, extension: str) -> None:
     if extension not in SUPPORTED_EXTENSIONS:
         raise ReadError(
             _(
@@ -102,37 +145,44 @@ def read_table(data: bytes, filename: str, *, max_rows: int | None = None) -> Ta
             % {"size": _megabytes(len(data)), "max": _megabytes(settings.KB_IMPORT_MAX_FILE_BYTES)},
             "too_large",
         )
-    limits = {
-        "max_rows": max_rows + HEADER_ROWS_MARGIN,
-        "max_columns": settings.KB_IMPORT_MAX_COLUMNS,
-        "max_cell_chars": settings.KB_IMPORT_MAX_CELL_CHARS,
-        "max_uncompressed": settings.KB_IMPORT_MAX_UNCOMPRESSED_BYTES,
-    }
-    container = _container(data)
-    if extension == ".csv":
-        if container in ("zip", "cfb", "pdf"):
-            raise _not_a_spreadsheet(container, filename, expected_text=True)
-        return _read_csv(data, limits, max_rows)
-    if container == "cfb":
-        # A workbook saved with a password is a CFB container around the encrypted package,
-        # whatever its extension; a real .xls is CFB too, holding a "Workbook" stream ("Book"
-        # before Excel 97). So a CFB named .xlsx/.xlsm/.ods without one is taken for an
-        # encrypted file, and one with it for an .xls under the wrong name.
-        encrypted = "EncryptedPackage".encode("utf-16-le") in data
-        workbook_stream = any(n.encode("utf-16-le") in data for n in ("Workbook", "Book"))
-        if encrypted or (extension != ".xls" and not workbook_stream):
-            raise ReadError(_encrypted_message(), "encrypted")
-        return _read_spreadsheet(data, "cfb", "xls", limits, max_rows)
-    if container == "zip":
-        return _read_spreadsheet(data, "zip", extension[1:], limits, max_rows)
-    raise _not_a_spreadsheet(container, filename)
 
 
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(data: bytes, container: str, extension_format: str, limits, max_rows):
-    output = _run_child(data, dict(limits, kind=container))
+@dataclass
+class _Workbook:
+    """What one run of the reader child returned."""
+
+    kind: str  # what the content is: "xlsx", "ods" or "xls"
+    names: list[str]  # every worksheet
+    heads: dict[str, list]  # the first rows of every readable sheet
+    sheet: str  # the sheet in `rows`
+    rows: list[list[object]]
+
+
+def _read_spreadsheet(data: bytes, opts: dict, max_rows: int, extension_format: str, sheet):
+    book = _read_workbook(data, dict(opts, sheet=sheet), max_rows)
+    with_header = [name for name in book.names if _has_header(book.heads.get(name))]
+    chosen = _choose_sheet(sheet, book.names, with_header)
+    if chosen != book.sheet:
+        # The child read the first sheet in full while the header is on another: one more
+        # run for that one (only workbooks with an instruction sheet first pay for it).
+        book = _read_workbook(data, dict(opts, sheet=chosen), max_rows)
+    if not book.rows:
+        raise ReadError(
+            _("Het eerste werkblad (‘%(sheet)s’) is leeg.") % {"sheet": book.sheet}, "empty"
+        )
+    # The extension decides between xlsx and xlsm; the content between OOXML, ODS and xls.
+    if book.kind == "xlsx":
+        file_format = extension_format if extension_format in ("xlsx", "xlsm") else "xlsx"
+    else:
+        file_format = book.kind
+    return Table(rows=book.rows, file_format=file_format, sheet=book.sheet, sheets=with_header)
+
+
+def _read_workbook(data: bytes, opts: dict, max_rows: int) -> _Workbook:
+    output = _run_child(data, opts)
     # Half a million new objects would set off several full garbage collections, tripling
     # the time of this step; none of them can be part of a reference cycle.
     gc_was_enabled = gc.isenabled()
@@ -140,23 +190,42 @@ def _read_spreadsheet(data: bytes, container: str, extension_format: str, limits
     try:
         result = _load_result(output)
         if result[0] == "error":
-            raise _child_error(result[1], result[2], limits, max_rows)
-        _, kind, sheet_name, rows, dates = result
+            raise _child_error(result[1], result[2], opts, max_rows)
+        _, kind, names, heads, sheet, rows, dates = result
         for row_index, column, value in dates:
             rows[row_index][column] = _date_from_tuple(value)
     finally:
         if gc_was_enabled:
             gc.enable()
+    heads[sheet] = rows[:HEADER_ROWS_MARGIN]
+    return _Workbook(kind=kind, names=names, heads=heads, sheet=sheet, rows=rows)
+
+
+def _has_header(rows: list[list[object]] | None) -> bool:
+    """Whether the rows hold a header row naming at least MIN_HEADER_FIELDS known fields. One
+    is not enough: an instruction sheet lists the columns one per row."""
     if not rows:
-        raise ReadError(
-            _("Het eerste werkblad (‘%(sheet)s’) is leeg.") % {"sheet": sheet_name}, "empty"
+        return False
+    header = rows[find_header_row(rows, look_at=HEADER_ROWS_MARGIN)]
+    return len({field_for_header(cell) for cell in header} - {None}) >= MIN_HEADER_FIELDS
+
+
+def _choose_sheet(wanted: str | None, names: list[str], with_header: list[str]) -> str:
+    if wanted is None:
+        return with_header[0] if with_header else names[0]
+    if wanted in with_header:
+        return wanted
+    params = {"sheet": wanted, "sheets": ", ".join(f"‘{name}’" for name in names)}
+    if wanted not in names:
+        message = _(
+            "Het bestand heeft geen werkblad ‘%(sheet)s’. Dit zijn de werkbladen: %(sheets)s."
         )
-    # The extension decides between xlsx and xlsm; the content between OOXML, ODS and xls.
-    if kind == "xlsx":
-        file_format = extension_format if extension_format in ("xlsx", "xlsm") else "xlsx"
     else:
-        file_format = kind
-    return Table(rows=rows, sheet_name=sheet_name, file_format=file_format)
+        message = _(
+            "Op werkblad ‘%(sheet)s’ staat geen kopregel met kolommen die we herkennen. Dit zijn "
+            "de werkbladen: %(sheets)s."
+        )
+    raise ReadError(message % params, "no_sheet")
 
 
 def _run_child(data: bytes, opts: dict) -> bytes:
@@ -211,7 +280,7 @@ def _load_result(output: bytes) -> tuple:
     except (EOFError, ValueError, TypeError):
         result = None
     valid = isinstance(result, tuple) and (
-        (len(result) == 5 and result[0] == "ok") or (len(result) == 3 and result[0] == "error")
+        (len(result) == 7 and result[0] == "ok") or (len(result) == 3 and result[0] == "error")
     )
     if not valid:
         logger.warning("Spreadsheet reader returned no valid result")
@@ -232,79 +301,35 @@ def _date_from_tuple(value: tuple):
     return parts[0]
 
 
-def _child_error(code: str, params: dict, limits: dict, max_rows: int) -> ReadError:
-    if code == "too_many_rows":
-        return _too_many_rows(params["count"], max_rows)
-    if code == "stray_cell":
-        if params.get("ref") is None:
-            message = _(
-                "Het werkblad bevat een rij of cel die %(count)s keer wordt herhaald, ver buiten "
-                "de gegevens. Verwijder lege opmaak of losse cellen buiten de tabel en probeer "
-                "het opnieuw."
-            ) % {"count": _number(params["repeat"])}
-        elif params["ref"].isdigit():
-            message = _(
-                "Rij %(row)s ligt ver buiten de gegevens. Verwijder lege opmaak of losse cellen "
-                "buiten de tabel en probeer het opnieuw."
-            ) % {"row": _number(int(params["ref"]))}
-        else:
-            message = _(
-                "Cel %(cell)s ligt ver buiten de gegevens. Verwijder lege opmaak of losse cellen "
-                "buiten de tabel en probeer het opnieuw."
-            ) % {"cell": params["ref"]}
-        return ReadError(message, code)
-    if code == "cell_too_long":
-        return _cell_too_long(params["row"], params["column"], params["length"])
-    if code == "zip_bomb":
-        return ReadError(_zip_bomb_message(params, limits), code)
-    if code == "xml_entities":
-        return ReadError(
-            _(
-                "Het bestand bevat in onderdeel ‘%(part)s’ een DOCTYPE- of ENTITY-declaratie. "
-                "Die worden om veiligheidsredenen niet geaccepteerd. Sla het bestand opnieuw op "
-                "in Excel of LibreOffice en probeer het opnieuw."
-            )
-            % {"part": params["member"]},
-            code,
-        )
-    if code == "encrypted":
-        return ReadError(_encrypted_message(), code)
-    if code == "truncated":
-        return ReadError(
-            _(
-                "Het bestand is beschadigd of onvolledig (misschien is het uploaden "
-                "onderbroken). Sla het opnieuw op en probeer het nog eens."
-            ),
-            code,
-        )
-    if code == "empty":
-        return ReadError(_("Het bestand bevat geen werkbladen."), code)
-    if code == "not_a_spreadsheet":
-        return _not_a_spreadsheet(params["kind"], "")
-    if params.get("reason") == "compression":
-        return ReadError(
-            _(
-                "Onderdeel ‘%(part)s’ van het bestand is ingepakt op een manier die niet wordt "
-                "ondersteund. Sla het bestand opnieuw op in Excel of LibreOffice en probeer het "
-                "opnieuw."
-            )
-            % {"part": params["member"]},
-            "unreadable",
-        )
-    if params.get("detail"):
-        logger.info("Spreadsheet could not be parsed: %s", params["detail"])
-    return ReadError(_unreadable_message(), "unreadable")
+def _stray_cell(params: dict, _limits: dict, _max_rows: int) -> ReadError:
+    if params.get("ref") is None:
+        message = _(
+            "Het werkblad bevat een rij of cel die %(count)s keer wordt herhaald, ver buiten "
+            "de gegevens. Verwijder lege opmaak of losse cellen buiten de tabel en probeer "
+            "het opnieuw."
+        ) % {"count": _number(params["repeat"])}
+    elif params["ref"].isdigit():
+        message = _(
+            "Rij %(row)s ligt ver buiten de gegevens. Verwijder lege opmaak of losse cellen "
+            "buiten de tabel en probeer het opnieuw."
+        ) % {"row": _number(int(params["ref"]))}
+    else:
+        message = _(
+            "Cel %(cell)s ligt ver buiten de gegevens. Verwijder lege opmaak of losse cellen "
+            "buiten de tabel en probeer het opnieuw."
+        ) % {"cell": params["ref"]}
+    return ReadError(message, "stray_cell")
 
 
-def _zip_bomb_message(params: dict, limits: dict) -> str:
-    reason = params.get("reason")
+def _zip_bomb(params: dict, limits: dict, _max_rows: int) -> ReadError:
+    reason = params["reason"]
     if reason == "members":
-        return _(
+        message = _(
             "Het bestand bestaat uit %(count)s onderdelen; het maximum is %(max)s. Zo'n bestand "
             "wordt om veiligheidsredenen niet gelezen."
         ) % {"count": _number(params["count"]), "max": _number(params["limit"])}
-    if reason == "ratio":
-        return _(
+    elif reason == "ratio":
+        message = _(
             "Onderdeel ‘%(part)s’ wordt uitgepakt %(size)s MB groot, %(ratio)s keer zo groot als "
             "ingepakt. Zo'n bestand (een ‘zip-bom’) wordt om veiligheidsredenen niet gelezen."
         ) % {
@@ -312,36 +337,73 @@ def _zip_bomb_message(params: dict, limits: dict) -> str:
             "size": _megabytes(params["size"]),
             "ratio": _number(params["ratio"]),
         }
-    if reason == "lying":
-        return _(
+    elif reason == "lying":
+        message = _(
             "Onderdeel ‘%(part)s’ wordt bij het uitpakken groter dan het bestand zelf opgeeft. "
             "Zo'n bestand wordt om veiligheidsredenen niet gelezen."
         ) % {"part": params["member"]}
-    return _(
-        "Het bestand wordt uitgepakt meer dan %(max)s MB groot. Zo'n bestand wordt om "
-        "veiligheidsredenen niet gelezen; sla alleen de tabel op in een nieuw bestand."
-    ) % {"max": _megabytes(limits["max_uncompressed"])}
+    else:
+        message = _(
+            "Het bestand wordt uitgepakt meer dan %(max)s MB groot. Zo'n bestand wordt om "
+            "veiligheidsredenen niet gelezen; sla alleen de tabel op in een nieuw bestand."
+        ) % {"max": _megabytes(limits["max_uncompressed"])}
+    return ReadError(message, "zip_bomb")
+
+
+def _unreadable(params: dict, _limits: dict, _max_rows: int) -> ReadError:
+    if params.get("detail"):
+        logger.info("Spreadsheet could not be parsed: %s", params["detail"])
+    return ReadError(_unreadable_message(), "unreadable")
+
+
+# What the reader child refused, by its code: (params, limits, max_rows) → ReadError.
+_CHILD_ERRORS = {
+    "too_many_rows": lambda p, limits, max_rows: _too_many_rows(p["count"], max_rows),
+    "stray_cell": _stray_cell,
+    "cell_too_long": lambda p, *_args: _cell_too_long(p["row"], p["column"], p["length"]),
+    "zip_bomb": _zip_bomb,
+    "xml_entities": lambda p, *_args: ReadError(
+        _(
+            "Het bestand bevat in onderdeel ‘%(part)s’ een DOCTYPE- of ENTITY-declaratie. "
+            "Die worden om veiligheidsredenen niet geaccepteerd. Sla het bestand opnieuw op "
+            "in Excel of LibreOffice en probeer het opnieuw."
+        )
+        % {"part": p["member"]},
+        "xml_entities",
+    ),
+    "encrypted": lambda p, *_args: ReadError(_encrypted_message(), "encrypted"),
+    "truncated": lambda p, *_args: ReadError(
+        _(
+            "Het bestand is beschadigd of onvolledig (misschien is het uploaden "
+            "onderbroken). Sla het opnieuw op en probeer het nog eens."
+        ),
+        "truncated",
+    ),
+    "empty": lambda p, *_args: ReadError(_("Het bestand bevat geen werkbladen."), "empty"),
+    "not_a_spreadsheet": lambda p, *_args: _not_a_spreadsheet(p["kind"], ""),
+    "compression": lambda p, *_args: ReadError(
+        _(
+            "Onderdeel ‘%(part)s’ van het bestand is ingepakt op een manier die niet wordt "
+            "ondersteund. Sla het bestand opnieuw op in Excel of LibreOffice en probeer het "
+            "opnieuw."
+        )
+        % {"part": p["member"]},
+        "unreadable",
+    ),
+}
+
+
+def _child_error(code: str, params: dict, limits: dict, max_rows: int) -> ReadError:
+    return _CHILD_ERRORS.get(code, _unreadable)(params, limits, max_rows)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
 
 def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
-    nul = data.find(b"\x00")
-    if nul != -1:
-        line = len(re.findall(rb"\r\n|\r|\n", data[:nul])) + 1
-        raise ReadError(
-            _(
-                "Regel %(line)s bevat een ongeldig teken (NUL). Het bestand is waarschijnlijk "
-                "geen tekstbestand of is beschadigd; sla het opnieuw op als CSV en probeer het "
-                "opnieuw."
-            )
-            % {"line": _number(line)},
-            "nul_byte",
-        )
+    _check_nul(data)
     text, encoding = _decode_csv(data)
     delimiter = _detect_delimiter(text)
-    max_columns, max_chars = limits["max_columns"], limits["max_cell_chars"]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[object]] = []
     width = 0
@@ -353,32 +415,13 @@ def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
             row: list[object] = [value or None for value in record]
             while row and row[-1] is None:
                 row.pop()  # Excel writes ;;; for formatted but empty columns
-            if not row:
-                if filled_rows <= limits["max_rows"]:
-                    rows.append(row)
-                continue
-            filled_rows += 1
-            last_filled = row_number
-            if len(row) > max_columns:
-                raise ReadError(
-                    _(
-                        "Rij %(row)s heeft een waarde in kolom %(column)s (%(letters)s); het "
-                        "maximum is %(max)s kolommen."
-                    )
-                    % {
-                        "row": _number(row_number),
-                        "column": _number(len(row)),
-                        "letters": column_letters(len(row) - 1),
-                        "max": _number(max_columns),
-                    },
-                    "too_many_columns",
-                )
-            for column, value in enumerate(row):
-                if value is not None and len(value) > max_chars:
-                    raise _cell_too_long(row_number, column, len(value))
+            if row:
+                _check_csv_row(row, row_number, limits)
+                filled_rows += 1
+                last_filled = row_number
+                width = max(width, len(row))
             if filled_rows <= limits["max_rows"]:
                 rows.append(row)
-                width = max(width, len(row))
     except csv.Error as exc:
         # With strict=False the only error left: a field beyond csv.field_size_limit()
         # (128 KiB). That limit is global to the process, so it stays; the cell is found here.
@@ -391,9 +434,43 @@ def _read_csv(data: bytes, limits: dict, max_rows: int) -> Table:
         raise ReadError(_("Het bestand bevat geen gegevens."), "empty")
     for row in rows:
         row.extend([None] * (width - len(row)))
-    return Table(
-        rows=rows, sheet_name="", file_format="csv", encoding=encoding, delimiter=delimiter
-    )
+    return Table(rows=rows, file_format="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _check_nul(data: bytes) -> None:
+    nul = data.find(b"\x00")
+    if nul != -1:
+        line = len(re.findall(rb"\r\n|\r|\n", data[:nul])) + 1
+        raise ReadError(
+            _(
+                "Regel %(line)s bevat een ongeldig teken (NUL). Het bestand is waarschijnlijk "
+                "geen tekstbestand of is beschadigd; sla het opnieuw op als CSV en probeer het "
+                "opnieuw."
+            )
+            % {"line": _number(line)},
+            "nul_byte",
+        )
+
+
+def _check_csv_row(row: list, row_number: int, limits: dict) -> None:
+    max_columns, max_chars = limits["max_columns"], limits["max_cell_chars"]
+    if len(row) > max_columns:
+        raise ReadError(
+            _(
+                "Rij %(row)s heeft een waarde in kolom %(column)s (%(letters)s); het "
+                "maximum is %(max)s kolommen."
+            )
+            % {
+                "row": _number(row_number),
+                "column": _number(len(row)),
+                "letters": column_letters(len(row) - 1),
+                "max": _number(max_columns),
+            },
+            "too_many_columns",
+        )
+    for column, value in enumerate(row):
+        if value is not None and len(value) > max_chars:
+            raise _cell_too_long(row_number, column, len(value))
 
 
 def _longest_field(text: str, line_number: int, delimiter: str) -> tuple[int, int]:

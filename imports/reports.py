@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from candidates.xlsx import write_workbook
 
-from .planning import ERROR, NEW, UNCHANGED, UPDATED, Plan
+from .planning import ERROR, NEW, UNCHANGED, UPDATED, Plan, PlannedRow
 
 
 def status_label(status: str) -> str:
@@ -19,9 +20,27 @@ def status_label(status: str) -> str:
     }[status]
 
 
+def row_name(p: PlannedRow, users: dict[int, User]) -> str:
+    """The name as the account shows it; a row that wrote no account shows the file's."""
+    user = users.get(p.row) or User(
+        first_name=p.values.get("first_name") or "",
+        surname_prefix=p.values.get("surname_prefix") or "",
+        last_name=p.values.get("last_name") or "",
+    )
+    return user.display_name
+
+
 def import_report_xlsx(
-    *, plan: Plan, passwords: dict[int, str], group_names: dict[int, str], active: bool
+    *,
+    plan: Plan,
+    passwords: dict[int, str],
+    group_names: dict[int, str],
+    active: bool,
+    users: dict[int, User] | None = None,
+    groups: list[dict] = (),
 ) -> bytes:
+    """The result per row, and per group how many of the imported candidates are in it."""
+    users = users or {}
     headers = [
         _("Rij"),
         _("Gebruikersnaam"),
@@ -35,30 +54,29 @@ def import_report_xlsx(
     ]
     rows = []
     for p in plan.rows:
-        name = " ".join(
-            x
-            for x in (
-                p.values.get("first_name"),
-                p.values.get("surname_prefix"),
-                p.values.get("last_name"),
-            )
-            if x
-        )
-        groups = ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names))
         rows.append(
             [
                 p.row,
                 p.username,
                 p.values.get("candidate_number") or "",
-                name,
-                groups,
+                row_name(p, users),
+                ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
                 passwords.get(p.row, _("ongewijzigd")) if p.status != ERROR else "",
                 status_label(p.status),
                 (_("actief") if active else _("inactief")) if p.status != ERROR else "",
                 "; ".join(str(e) for e in p.errors),
             ]
         )
-    return write_workbook([(_("Importresultaat"), headers, rows)])
+    sheets = [(_("Importresultaat"), headers, rows)]
+    if groups:
+        sheets.append(
+            (
+                _("Kandidaatgroepen"),
+                [_("Kandidaatgroep"), _("Aantal kandidaten")],
+                [[g["name"], g["count"]] for g in groups],
+            )
+        )
+    return write_workbook(sheets)
 
 
 def error_rows_xlsx(*, plan: Plan, headers: list[str], raw_rows: dict[int, list]) -> bytes:

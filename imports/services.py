@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
+from celery import current_app
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -26,8 +29,11 @@ from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
 from accounts.secrets import seal, seal_json, unseal, unseal_json
 from accounts.services import audit
 from accounts.tasks import queue_mails
+from candidates.credentials import GENERATED_HASHER, Credentials, import_result_url
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import groups_linkable_by
+from candidates.services import group_create
+from candidates.slips import render_login_slips
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
 from .models import (
@@ -38,15 +44,17 @@ from .models import (
     RememberedMapping,
 )
 from .options import ImportOptions
-from .pipeline import check_passwords, clean_password, clean_rows
-from .planning import NEW, UPDATED, Plan, build_plan
+from .pipeline import RowError, check_passwords, clean_password, clean_rows
+from .planning import NEW, UPDATED, Plan, PlannedRow, build_plan
 from .reading import ReadError, Table, read_table
+from .reports import import_report_xlsx, row_name
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_VALUES = 3
-# Rows per hashing task for passwords from a file: at 0.18 s a hash, about 9 s of work.
-FILE_HASH_CHUNK_ROWS = 50
+# The tasks of imports.tasks, queued by name: that module imports this one, never the reverse.
+RUN_IMPORT_TASK = "imports.tasks.run_import"
+HASH_CHUNK_TASK = "imports.tasks.hash_file_passwords"
 
 
 class ImportFailed(Exception):
@@ -110,7 +118,7 @@ def batch_table(batch: ImportBatch) -> Table:
         raise ImportFailed(
             _("Het geüploade bestand kan niet meer worden gelezen; upload het opnieuw.")
         ) from None
-    return read_table(data, batch.file_name)
+    return read_table(data, batch.file_name, sheet=batch.sheet_name or None)
 
 
 def column_samples(batch: ImportBatch, table: Table) -> list[dict]:
@@ -196,8 +204,6 @@ def import_dry_run(
     if options.password_mode == "file":
         check_passwords(rows, label=labels.get("password", str(FIELD_BY_NAME["password"].label)))
     if options.send_credentials:
-        from .pipeline import RowError
-
         for row in rows:
             if not row.values.get("email"):
                 row.errors.append(
@@ -220,7 +226,6 @@ def import_dry_run(
         options=options,
         mapped_fields=set(batch.mapping.values()),
         labels=labels,
-        today=today,
     )
     return DryRun(plan=plan, table=table)
 
@@ -242,9 +247,17 @@ def import_queue(*, batch: ImportBatch, actor: User, ip: str | None = None) -> b
     return True
 
 
-def _send_task(batch_id, task) -> None:
+def _enqueue(name: str, *args) -> None:
+    """Queue a task of imports.tasks by name. A worker registers the tasks when it starts; in
+    any other process (the web, an eager run) the app finds them on first use."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()  # Celery's autodiscovery
+    current_app.tasks[name].delay(*args)
+
+
+def _send_task(batch_id) -> None:
     try:
-        task.delay(str(batch_id))
+        _enqueue(RUN_IMPORT_TASK, str(batch_id))
     except Exception as exc:  # broker down: keep the batch, let the user start it again
         logger.warning("could not queue import %s: %s", batch_id, exc)
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
@@ -298,8 +311,6 @@ def import_requeue(*, batch: ImportBatch, actor: User, ip: str | None = None) ->
 
 def _started(batch: ImportBatch, actor: User, ip: str | None, **details) -> None:
     """Audit the start (or restart) and send the task once the transaction has committed."""
-    from .tasks import run_import
-
     audit(
         action=AuditLog.Action.IMPORT_STARTED,
         actor=actor,
@@ -308,7 +319,7 @@ def _started(batch: ImportBatch, actor: User, ip: str | None, **details) -> None
         after={"batch": str(batch.pk), **details},
         ip=ip,
     )
-    transaction.on_commit(lambda: _send_task(batch.pk, run_import))
+    transaction.on_commit(partial(_send_task, batch.pk))
 
 
 def _stuck_age() -> timedelta:
@@ -318,41 +329,45 @@ def _stuck_age() -> timedelta:
 
 
 # --- execute (in the worker) ------------------------------------------------------------------
+#
+# Two steps. `_prepare` plans and hashes the new passwords, the slow part, without any lock;
+# passwords from a file may be handed to chunk tasks instead, and the run ends until the last
+# chunk queues it again. `_write` then writes everything in one transaction under the
+# college's lock: all rows or none.
 
-
-# Cheap hasher, only for >= 64-bit generated passwords; upgraded at first login.
-GENERATED_HASHER = "pbkdf2_sha256_generated"
 HASH_THREAD_MIN = 64
+# Rows per hashing task for passwords from a file: at 0.18 s a hash, about 9 s of work.
+FILE_HASH_CHUNK_ROWS = 50
+# A person chose a password from a file: it gets the full-strength hasher.
+FILE_HASHER = "default"
+GENERATED_STEP = 2000  # generated passwords per progress update
 
 
-def _hash_generated(password: str) -> str:
-    return make_password(password, hasher=GENERATED_HASHER)
+@dataclass
+class Prepared:
+    """What the write needs, made before it takes any lock. `passwords` holds plaintext for
+    this run only: it is stored nowhere except sealed (mails, slips)."""
+
+    plan: Plan
+    table: Table
+    passwords: dict[int, str]
+    hashes: dict[int, str]
 
 
 def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
     """Run a queued batch. Idempotent: a batch that is done is left alone, and a batch whose
     previous run died is run again from scratch (its earlier transaction was rolled back)."""
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status == ImportBatch.Status.DONE and batch.slips_pending:
-            pass  # the previous run died after its commit: only the slips are left to make
-        elif batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
-            return batch
-    if batch.status == ImportBatch.Status.DONE:
-        _deliver_slips(batch)
+    batch = _start_run(batch_id)
+    if batch.status == ImportBatch.Status.DONE and batch.slips_pending:
+        _deliver_slips(batch)  # the previous run died after its commit: only the slips are left
         batch.refresh_from_db()
+    if batch.status != ImportBatch.Status.RUNNING:
         return batch
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
-            return batch
-        batch.status = ImportBatch.Status.RUNNING
-        batch.started_at = timezone.now()
-        batch.attempts += 1
-        batch.progress_done = 0
-        batch.save(update_fields=["status", "started_at", "attempts", "progress_done"])
     try:
-        return _execute(batch, report_sink=report_sink)
+        prepared = _prepare(batch)
+        if prepared is None:
+            return batch  # chunk tasks are hashing; the last one queues this task again
+        return _write(batch, prepared, report_sink=report_sink)
     except (ImportFailed, ReadError) as exc:
         return _fail(batch, str(getattr(exc, "message", exc)))
     except IntegrityError as exc:
@@ -365,6 +380,20 @@ def import_execute(batch_id, *, report_sink=None) -> ImportBatch:
                 "opnieuw."
             ),
         )
+
+
+def _start_run(batch_id) -> ImportBatch:
+    """Mark a queued (or stuck, restarted) batch running: one more attempt. Any other batch
+    is returned as it is."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            batch.status = ImportBatch.Status.RUNNING
+            batch.started_at = timezone.now()
+            batch.attempts += 1
+            batch.progress_done = 0
+            batch.save(update_fields=["status", "started_at", "attempts", "progress_done"])
+    return batch
 
 
 def _fail(batch: ImportBatch, reason: str) -> ImportBatch:
@@ -391,163 +420,51 @@ def _progress(batch: ImportBatch, done: int, total: int) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(progress_done=done, progress_total=total)
 
 
-def _execute(batch: ImportBatch, *, report_sink=None) -> ImportBatch:
-    actor = batch.created_by
-    org = batch.organisation
+# --- prepare: plan and passwords, no lock -----------------------------------------------------
+
+
+def _prepare(batch: ImportBatch) -> Prepared | None:
+    """Plan the rows and make their passwords. None while chunk tasks hash them."""
     options = ImportOptions.from_json(batch.options)
-    dry = import_dry_run(batch, actor=actor)
-    plan = dry.plan
-    if plan.problems:
-        raise ImportFailed(" ".join(plan.problems))
-    if plan.counts["errors"] and not options.skip_invalid:
+    dry = import_dry_run(batch, actor=batch.created_by)
+    if dry.plan.problems:
+        raise ImportFailed(" ".join(dry.plan.problems))
+    if dry.plan.counts["errors"] and not options.skip_invalid:
         raise ImportFailed(
             _("Het bestand bevat %(count)s fouten. Er is niets geïmporteerd.")
-            % {"count": plan.counts["errors"]}
+            % {"count": dry.plan.counts["errors"]}
         )
-    todo = [p for p in plan.rows if p.status in (NEW, UPDATED)]
-
-    # Hash before taking any lock: this is the slow part, and it needs no database.
-    needs_password = [p for p in todo if p.status == NEW or "password" in p.changes]
-    if options.password_mode == "file":
-        hashes = _file_password_hashes(batch, needs_password)
-        if hashes is None:
-            return batch  # chunk tasks are hashing; the last one queues this task again
-        passwords = {p.row: p.values["password"] for p in needs_password}
-    else:
-        passwords, hashes = _generated_passwords(batch, org, needs_password)
-
-    with transaction.atomic():
-        # One import per college at a time: a second one waits here, then re-reads the
-        # database, so overlapping files never create a candidate twice.
-        # NO KEY UPDATE: foreign-key checks (an audit row, another 'Importeer') still pass.
-        Organisation.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
-        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status != ImportBatch.Status.RUNNING:
-            return locked
-        if _new_rows_taken_meanwhile(org, [p for p in todo if p.status == NEW]):
-            # Another import created some of these candidates while we were hashing: re-plan
-            # under the lock so they become updates, not duplicates.
-            plan = import_dry_run(batch, table=dry.table, actor=actor).plan
-            if plan.problems or (plan.counts["errors"] and not options.skip_invalid):
-                raise ImportFailed(
-                    _(
-                        "De gegevens zijn tijdens het importeren gewijzigd. Er is "
-                        "niets opgeslagen; controleer het bestand opnieuw."
-                    )
-                )
-            todo = [p for p in plan.rows if p.status in (NEW, UPDATED)]
-            for p in todo:
-                if (p.status == NEW or "password" in p.changes) and p.row not in hashes:
-                    if options.password_mode == "file":
-                        passwords[p.row] = p.values["password"]
-                        hashes[p.row] = make_password(passwords[p.row])
-                    else:
-                        passwords[p.row] = org.new_password()
-                        hashes[p.row] = _hash_generated(passwords[p.row])
-        group = _target_group(batch, options, actor)
-        if group is not None:
-            for p in todo:
-                if p.status == NEW or group.pk not in p.group_ids:
-                    p.group_ids.add(group.pk)
-                    p.new_group_links.add(group.pk)
-        created = _create_candidates(
-            batch, org, options, [p for p in todo if p.status == NEW], hashes
-        )
-        _update_candidates(org, options, [p for p in todo if p.status == UPDATED], hashes)
-        _link(todo, options)
-        if group is not None and options.supervisor_ids:
-            group.supervisors.add(
-                *User.objects.filter(
-                    pk__in=options.supervisor_ids, organisation=org, role=Role.BEGELEIDER
-                )
-            )
-        _audit_rows(batch, actor, todo)
-        results = _results(plan)
-        names = _group_names(plan.rows)
-        mail_ids = _queue_mails(batch, org, options, plan, passwords, names)
-        if report_sink is not None:
-            from .reports import import_report_xlsx
-
-            report_sink(
-                import_report_xlsx(
-                    plan=plan, passwords=passwords, group_names=names, active=options.active
-                )
-            )
-        counts = {**plan.counts, "skipped": plan.counts["errors"] if options.skip_invalid else 0}
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.DONE,
-            finished_at=timezone.now(),
-            counts=counts,
-            results=results,
-            progress_done=len(hashes),
-            progress_total=len(hashes),
-            failure_reason="",
-            slips_pending=(
-                seal_json(_slip_entries(todo, passwords, names))
-                if passwords and not options.send_credentials
-                else None
-            ),
-        )
-        ImportFile.objects.filter(batch=batch).delete()  # the upload is no longer needed
-        ImportPasswordHash.objects.filter(batch=batch).delete()
-        audit(
-            action=AuditLog.Action.IMPORT_FINISHED,
-            actor=actor,
-            organisation=org,
-            target_repr=batch.file_name,
-            after={"batch": str(batch.pk), **counts, "created_ids": len(created)},
-        )
-        queue_mails(mail_ids)
-    if passwords and not options.send_credentials:
-        # After the commit: the accounts and the report are there already; the slips (a few
-        # seconds of PDF for 10,000 candidates) follow in their own mail and on the page.
-        _deliver_slips(batch)
-    batch.refresh_from_db()
-    return batch
+    made = _passwords(batch, options, _password_rows(dry.plan), may_dispatch=True)
+    if made is None:
+        return None
+    return Prepared(dry.plan, dry.table, *made)
 
 
-def _deliver_slips(batch: ImportBatch) -> None:
-    """Render the sealed slip entries to the PDF, keep it sealed, mail it, forget the entries."""
-    from candidates.slips import render_login_slips
-
-    pending = ImportBatch.objects.filter(pk=batch.pk).values_list("slips_pending", flat=True)
-    sealed = pending.first()
-    if not sealed:
-        return
-    entries = unseal_json(sealed)
-    pdf = render_login_slips(entries)
-    org, options = batch.organisation, ImportOptions.from_json(batch.options)
-    with transaction.atomic():
-        claimed = (
-            ImportBatch.objects.filter(pk=batch.pk)
-            .exclude(slips_pending=None)
-            .update(slips=seal(pdf), slips_pending=None)
-        )
-        if claimed and options.report_email:
-            mail = mail_queue(
-                kind=OutgoingMail.Kind.LOGIN_SLIPS,
-                to=options.report_email,
-                subject=_("Inlogbriefjes: %(file)s") % {"file": batch.file_name},
-                organisation=org,
-                batch_id=batch.pk,
-                context={"file_name": batch.file_name, "school": org.name, "count": len(entries)},
-                secret={
-                    "attachments": [attachment_secret("inlogbriefjes.pdf", pdf, "application/pdf")]
-                },
-            )
-            queue_mails([mail.pk])
+def _todo(plan: Plan) -> list[PlannedRow]:
+    return [p for p in plan.rows if p.status in (NEW, UPDATED)]
 
 
-def _new_rows_taken_meanwhile(org, new_rows) -> bool:
-    """One query: does any candidate number or username planned as new exist by now?"""
-    if not new_rows:
-        return False
-    numbers = [p.values["candidate_number"] for p in new_rows]
-    usernames = [p.username for p in new_rows]
-    return (
-        Candidate.objects.filter(organisation=org, candidate_number__in=numbers).exists()
-        or User.objects.filter(username__in=usernames).exists()
-    )
+def _password_rows(plan: Plan, known: dict[int, str] | None = None) -> list[PlannedRow]:
+    """The rows that get a new password (and have none in `known` yet)."""
+    known = known or {}
+    return [
+        p
+        for p in _todo(plan)
+        if (p.status == NEW or "password" in p.changes) and p.row not in known
+    ]
+
+
+def _passwords(
+    batch: ImportBatch, options: ImportOptions, rows: list[PlannedRow], *, may_dispatch: bool
+) -> tuple[dict[int, str], dict[int, str]] | None:
+    """Plaintext and hash of each row's new password, by row. The one place passwords are
+    made, for the first plan and for a re-plan under the lock (which may not dispatch)."""
+    if options.password_mode != "file":
+        return _generated_passwords(batch, batch.organisation, rows)
+    hashes = _file_password_hashes(batch, rows, may_dispatch=may_dispatch)
+    if hashes is None:
+        return None
+    return {p.row: p.values["password"] for p in rows}, hashes
 
 
 def _hash_all(passwords: list[str], hasher: str) -> list[str]:
@@ -563,35 +480,37 @@ def _generated_passwords(batch, org, rows) -> tuple[dict[int, str], dict[int, st
     _progress(batch, 0, total)
     passwords: dict[int, str] = {}
     hashes: dict[int, str] = {}
-    step = 2000
-    for start in range(0, total, step):
-        part = rows[start : start + step]
+    for start in range(0, total, GENERATED_STEP):
+        part = rows[start : start + GENERATED_STEP]
         plain = [org.new_password() for _ in part]
         for p, pw, hashed in zip(part, plain, _hash_all(plain, GENERATED_HASHER), strict=True):
             passwords[p.row] = pw
             hashes[p.row] = hashed
-        _progress(batch, min(start + step, total), total)
+        _progress(batch, min(start + GENERATED_STEP, total), total)
     return passwords, hashes
 
 
-def _file_password_hashes(batch: ImportBatch, rows) -> dict[int, str] | None:
+def _file_password_hashes(
+    batch: ImportBatch, rows: list[PlannedRow], *, may_dispatch: bool
+) -> dict[int, str] | None:
     """Full-strength hashes for passwords from the file. Small imports hash here; larger ones
     are split into chunk tasks so every worker (and core) takes a share. Returns None while
     chunks are still running. Only row numbers travel over the broker, never a password."""
-    stored = dict(ImportPasswordHash.objects.filter(batch=batch).values_list("row", "hash"))
     wanted = {p.row for p in rows}
-    if wanted <= stored.keys():
+    stored = dict(
+        ImportPasswordHash.objects.filter(batch=batch, row__in=wanted).values_list("row", "hash")
+    )
+    todo = [p for p in rows if p.row not in stored]
+    if not todo:
         return stored
-    eager = settings.CELERY_TASK_ALWAYS_EAGER
-    if eager or len(rows) < FILE_HASH_CHUNK_ROWS:
-        _progress(batch, 0, len(rows))
-        hashed = _hash_all([p.values["password"] for p in rows], "default")
-        return {p.row: h for p, h in zip(rows, hashed, strict=True)}
+    chunked = may_dispatch and not settings.CELERY_TASK_ALWAYS_EAGER
+    if not chunked or len(todo) < FILE_HASH_CHUNK_ROWS:
+        _progress(batch, len(stored), len(wanted))
+        hashed = _hash_all([p.values["password"] for p in todo], FILE_HASHER)
+        return stored | {p.row: h for p, h in zip(todo, hashed, strict=True)}
     if batch.hash_chunks_total:
         return None  # already dispatched (this is a redelivery): the chunks will call back
-    from .tasks import hash_file_passwords
-
-    missing = sorted(wanted - stored.keys())
+    missing = sorted(p.row for p in todo)
     chunks = [
         missing[i : i + FILE_HASH_CHUNK_ROWS] for i in range(0, len(missing), FILE_HASH_CHUNK_ROWS)
     ]
@@ -602,14 +521,12 @@ def _file_password_hashes(batch: ImportBatch, rows) -> dict[int, str] | None:
         progress_total=len(wanted),
     )
     for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: hash_file_passwords.delay(str(batch.pk), chunk))
+        transaction.on_commit(partial(_enqueue, HASH_CHUNK_TASK, str(batch.pk), chunk))
     return None
 
 
 def import_hash_chunk(batch_id, rows: list[int]) -> None:
     """One chunk of full-strength hashing (a task body). Idempotent per row."""
-    from .tasks import run_import
-
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.RUNNING:
         return
@@ -627,42 +544,144 @@ def import_hash_chunk(batch_id, rows: list[int]) -> None:
     done = set(
         ImportPasswordHash.objects.filter(batch=batch, row__in=rows).values_list("row", flat=True)
     )
-    new = []
-    for row in rows:
-        if row in done:
-            continue
-        cells = table.rows[row - 1]
-        new.append(
-            ImportPasswordHash(
-                batch=batch,
-                row=row,
-                hash=make_password(clean_password(cells[column] if column < len(cells) else None)),
-            )
-        )
-    ImportPasswordHash.objects.bulk_create(new, ignore_conflicts=True)
+    todo = [row for row in rows if row not in done]
+    plain = [_cell_password(table.rows[row - 1], column) for row in todo]
+    ImportPasswordHash.objects.bulk_create(
+        [
+            ImportPasswordHash(batch=batch, row=row, hash=hashed)
+            for row, hashed in zip(todo, _hash_all(plain, FILE_HASHER), strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    _chunk_done(batch)
+
+
+def _cell_password(cells: list, column: int) -> str:
+    return clean_password(cells[column] if column < len(cells) else None)
+
+
+def _chunk_done(batch: ImportBatch) -> None:
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         locked.hash_chunks_done += 1
         locked.progress_done = ImportPasswordHash.objects.filter(batch=batch).count()
         locked.save(update_fields=["hash_chunks_done", "progress_done"])
         if locked.hash_chunks_done >= locked.hash_chunks_total:
-            transaction.on_commit(lambda: run_import.delay(str(batch.pk)))
+            transaction.on_commit(partial(_enqueue, RUN_IMPORT_TASK, str(batch.pk)))
 
 
-def _target_group(batch: ImportBatch, options: ImportOptions, actor: User) -> CandidateGroup | None:
-    if options.new_group_name:
-        group, created = CandidateGroup.objects.get_or_create(
-            organisation=batch.organisation, name=options.new_group_name
-        )
-        if created:
-            audit(
-                action=AuditLog.Action.GROUP_CREATED,
-                actor=actor,
-                organisation=batch.organisation,
-                target_repr=group.name,
-                after={"name": group.name, "batch": str(batch.pk)},
+# --- write: one transaction under the college's lock ------------------------------------------
+
+
+def _write(batch: ImportBatch, prepared: Prepared, *, report_sink=None) -> ImportBatch:
+    options = ImportOptions.from_json(batch.options)
+    with transaction.atomic():
+        # One import per college at a time: a second one waits here, then re-reads the
+        # database, so overlapping files never create a candidate twice.
+        # NO KEY UPDATE: foreign-key checks (an audit row, another 'Importeer') still pass.
+        Organisation.objects.select_for_update(no_key=True).filter(pk=batch.organisation_id).first()
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != ImportBatch.Status.RUNNING:
+            return locked
+        prepared = _replan_if_taken(batch, options, prepared)
+        users, groups = _write_rows(batch, options, prepared)
+        slips = _finish(batch, options, prepared, users, groups, report_sink)
+    if slips:
+        # After the commit: the accounts and the report are there already; the slips (a few
+        # seconds of PDF for 10,000 candidates) follow in their own mail and on the page.
+        _deliver_slips(batch)
+    batch.refresh_from_db()
+    return batch
+
+
+def _replan_if_taken(batch: ImportBatch, options: ImportOptions, prepared: Prepared) -> Prepared:
+    """Another import may have created some of our new candidates while we were hashing:
+    plan again under the lock so they become updates, not duplicates."""
+    org = batch.organisation
+    if not _new_rows_taken_meanwhile(org, [p for p in prepared.plan.rows if p.status == NEW]):
+        return prepared
+    plan = import_dry_run(batch, table=prepared.table, actor=batch.created_by).plan
+    if plan.problems or (plan.counts["errors"] and not options.skip_invalid):
+        raise ImportFailed(
+            _(
+                "De gegevens zijn tijdens het importeren gewijzigd. Er is niets opgeslagen; "
+                "controleer het bestand opnieuw."
             )
-        elif not groups_linkable_by(actor).filter(pk=group.pk).exists():
+        )
+    rows = _password_rows(plan, known=prepared.hashes)
+    passwords, hashes = _passwords(batch, options, rows, may_dispatch=False)
+    return Prepared(plan, prepared.table, prepared.passwords | passwords, prepared.hashes | hashes)
+
+
+def _write_rows(
+    batch: ImportBatch, options: ImportOptions, prepared: Prepared
+) -> tuple[dict[int, User], list[str]]:
+    """Groups, candidates, links and audit rows. Returns each written row's user, by row, and
+    the names of the groups the import created."""
+    actor, org = batch.created_by, batch.organisation
+    todo = _todo(prepared.plan)
+    groups = _Groups(batch, actor)
+    target = groups.target(options)
+    if target is not None:
+        for p in todo:
+            if p.status == NEW or target.pk not in p.group_ids:
+                p.group_ids.add(target.pk)
+                p.new_group_links.add(target.pk)
+    for p in todo:
+        if p.new_group_name:
+            group = groups.named(p.new_group_name)
+            p.group_ids.add(group.pk)
+            p.new_group_links.add(group.pk)
+    users = _create_candidates(
+        batch, org, options, [p for p in todo if p.status == NEW], prepared.hashes
+    )
+    users |= _update_candidates(
+        org, options, [p for p in todo if p.status == UPDATED], prepared.hashes
+    )
+    _link(todo, options)
+    if target is not None and options.supervisor_ids:
+        target.supervisors.add(
+            *User.objects.filter(
+                pk__in=options.supervisor_ids, organisation=org, role=Role.BEGELEIDER
+            )
+        )
+    _audit_rows(batch, actor, todo)
+    return users, groups.created
+
+
+class _Groups:
+    """The groups an import links to by name: the new group chosen in the wizard and those
+    named in the class column that do not exist yet. Names that differ only in case are one
+    group. A new group is made by candidates.services.group_create (audited), and linked to
+    the importer when a coordinator imports, so they keep seeing their candidates."""
+
+    def __init__(self, batch: ImportBatch, actor: User) -> None:
+        self.batch, self.actor = batch, actor
+        self.created: list[str] = []
+        self._resolved: dict[str, CandidateGroup] = {}
+        self._existing: dict[str, CandidateGroup] | None = None
+
+    def target(self, options: ImportOptions) -> CandidateGroup | None:
+        if options.new_group_name:
+            return self.named(options.new_group_name)
+        if options.group_id:
+            return groups_linkable_by(self.actor).filter(pk=options.group_id).first()
+        return None
+
+    def named(self, name: str) -> CandidateGroup:
+        key = name.casefold()
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(name)
+        return self._resolved[key]
+
+    def _resolve(self, name: str) -> CandidateGroup:
+        if self._existing is None:
+            groups = CandidateGroup.objects.filter(organisation_id=self.batch.organisation_id)
+            self._existing = {g.name.casefold(): g for g in groups}
+        group = self._existing.get(name.casefold())
+        if group is None:
+            return self._create(name)
+        if not groups_linkable_by(self.actor).filter(pk=group.pk).exists():
             raise ImportFailed(
                 _(
                     "Er bestaat al een kandidaatgroep met de naam '%(name)s' waaraan "
@@ -670,20 +689,27 @@ def _target_group(batch: ImportBatch, options: ImportOptions, actor: User) -> Ca
                 )
                 % {"name": group.name}
             )
-        if actor.role == Role.TOETSCOORDINATOR:
-            # The orphan guard: a coordinator's new group is theirs.
-            group.coordinators.add(actor)
+        if self.actor.role == Role.TOETSCOORDINATOR:
+            group.coordinators.add(self.actor)  # the orphan guard: the coordinator's group
         return group
-    if options.group_id:
-        return groups_linkable_by(actor).filter(pk=options.group_id).first()
-    return None
+
+    def _create(self, name: str) -> CandidateGroup:
+        coordinator = self.actor.role == Role.TOETSCOORDINATOR
+        self.created.append(name)
+        return group_create(
+            actor=self.actor,
+            organisation=self.batch.organisation,
+            name=name,
+            coordinators=[self.actor] if coordinator else [],
+        )
 
 
 # Bulk inserts take Django's batch size: one statement per table on PostgreSQL, whatever the
 # size of the file; SQLite splits them by its own limit on query parameters.
-def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
+def _create_candidates(batch, org, options, rows, hashes) -> dict[int, User]:
     if not rows:
-        return []
+        return {}
+    now = timezone.now()
     users = [
         User(
             organisation=org,
@@ -698,7 +724,7 @@ def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
             valid_until=options.valid_until,
             must_change_password=options.must_change_password,
             password=hashes[p.row],
-            date_joined=timezone.now(),
+            date_joined=now,
         )
         for p in rows
     ]
@@ -723,12 +749,15 @@ def _create_candidates(batch, org, options, rows, hashes) -> list[int]:
         candidate.refresh_derived()
         candidates.append(candidate)
     Candidate.objects.bulk_create(candidates)
-    return [u.pk for u in users]
+    return {p.row: user for p, user in zip(rows, users, strict=True)}
 
 
-def _update_candidates(org, options, rows, hashes) -> None:
+USER_CHANGES = ("first_name", "surname_prefix", "last_name", "email", "username", "is_active")
+
+
+def _update_candidates(org, options, rows, hashes) -> dict[int, User]:
     if not rows:
-        return
+        return {}
     users = {u.pk: u for u in User.objects.filter(pk__in=[p.candidate_id for p in rows])}
     candidates = {c.pk: c for c in Candidate.objects.filter(pk__in=users)}
     user_fields: set[str] = set()
@@ -736,30 +765,14 @@ def _update_candidates(org, options, rows, hashes) -> None:
     for p in rows:
         user, cand = users[p.candidate_id], candidates[p.candidate_id]
         for name, (_old, new) in p.changes.items():
-            if name in (
-                "first_name",
-                "surname_prefix",
-                "last_name",
-                "email",
-                "username",
-                "is_active",
-            ):
+            if name in USER_CHANGES:
                 setattr(user, name, new)
                 user_fields.add(name)
+            elif name in ("candidate_number", "birth_date"):
+                setattr(cand, name, p.values[name])
+                cand_fields.add(name)
             elif name == "valid_until":
-                user.valid_until = options.valid_until
-                user_fields.add("valid_until")
-                if options.valid_from and (
-                    user.valid_from is None or user.valid_from > options.valid_from
-                ):
-                    user.valid_from = options.valid_from
-                    user_fields.add("valid_from")
-            elif name == "candidate_number":
-                cand.candidate_number = new
-                cand_fields.add(name)
-            elif name == "birth_date":
-                cand.birth_date = p.values["birth_date"]
-                cand_fields.add(name)
+                user_fields.update(_extend_validity(user, options))
             elif name == "password":
                 user.password = hashes[p.row]
                 user.must_change_password = options.must_change_password
@@ -769,6 +782,15 @@ def _update_candidates(org, options, rows, hashes) -> None:
     if user_fields:
         User.objects.bulk_update(list(users.values()), sorted(user_fields), batch_size=1000)
     Candidate.objects.bulk_update(list(candidates.values()), sorted(cand_fields), batch_size=1000)
+    return {p.row: users[p.candidate_id] for p in rows}
+
+
+def _extend_validity(user: User, options: ImportOptions) -> set[str]:
+    user.valid_until = options.valid_until
+    if options.valid_from and (user.valid_from is None or user.valid_from > options.valid_from):
+        user.valid_from = options.valid_from
+        return {"valid_until", "valid_from"}
+    return {"valid_until"}
 
 
 def _link(rows, options) -> None:
@@ -812,27 +834,64 @@ def _audit_rows(batch, actor, rows) -> None:
     )
 
 
-def _results(plan: Plan) -> list[dict]:
-    return [
-        {
-            "row": p.row,
-            "status": p.status,
-            "candidate_id": p.candidate_id,
-            "username": p.username,
-            "candidate_number": p.values.get("candidate_number") or "",
-            "name": " ".join(
-                x
-                for x in (
-                    p.values.get("first_name"),
-                    p.values.get("surname_prefix"),
-                    p.values.get("last_name"),
-                )
-                if x
-            ),
-            "errors": [str(e) for e in p.errors],
-        }
-        for p in plan.rows
-    ]
+# --- finish: what the import leaves behind (results, mails, report, slips) --------------------
+
+
+def _finish(batch, options, prepared, users, created_groups, report_sink) -> bool:
+    """Store the outcome, queue the mails and mark the batch done (inside the transaction).
+    Returns whether login slips wait to be rendered after the commit."""
+    plan, passwords = prepared.plan, prepared.passwords
+    names = _group_names(plan.rows)
+    counts = {
+        **plan.counts,
+        "skipped": plan.counts["errors"] if options.skip_invalid else 0,
+        "groups": _group_counts(_todo(plan), names),
+    }
+    credentials = Credentials(batch.organisation)
+    report = None
+    if options.report_email or report_sink is not None:
+        report = import_report_xlsx(
+            plan=plan,
+            passwords=passwords,
+            group_names=names,
+            active=options.active,
+            users=users,
+            groups=counts["groups"],
+        )
+    if report_sink is not None:
+        report_sink(report)
+    mail_ids = _credentials_mails(batch, options, plan, passwords, users, credentials)
+    if options.report_email:
+        mail_ids.append(_report_mail(batch, options, counts, report))
+    slips = bool(passwords) and not options.send_credentials
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.DONE,
+        finished_at=timezone.now(),
+        counts=counts,
+        results=_results(plan, users),
+        progress_done=len(prepared.hashes),
+        progress_total=len(prepared.hashes),
+        failure_reason="",
+        slips_pending=(
+            seal_json(_slip_entries(plan, passwords, names, users, credentials)) if slips else None
+        ),
+    )
+    ImportFile.objects.filter(batch=batch).delete()  # the upload is no longer needed
+    ImportPasswordHash.objects.filter(batch=batch).delete()
+    audit(
+        action=AuditLog.Action.IMPORT_FINISHED,
+        actor=batch.created_by,
+        organisation=batch.organisation,
+        target_repr=batch.file_name,
+        after={
+            "batch": str(batch.pk),
+            **{k: v for k, v in counts.items() if k != "groups"},
+            "created_ids": plan.counts["new"],
+            "groups_created": created_groups,
+        },
+    )
+    queue_mails(mail_ids)
+    return slips
 
 
 def _group_names(rows) -> dict[int, str]:
@@ -840,100 +899,122 @@ def _group_names(rows) -> dict[int, str]:
     return dict(CandidateGroup.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def _queue_mails(batch, org, options, plan, passwords, names) -> list[int]:
-    from .reports import import_report_xlsx
+def _group_counts(rows: list[PlannedRow], names: dict[int, str]) -> list[dict]:
+    """Per group: how many of the candidates this import wrote are in it."""
+    counter = Counter(g for p in rows for g in p.group_ids if g in names)
+    groups = [{"name": names[g], "count": n} for g, n in counter.items()]
+    return sorted(groups, key=lambda g: (g["name"].casefold(), g["name"]))
 
-    rows = [p for p in plan.rows if p.status in (NEW, UPDATED)]
-    mails: list[OutgoingMail] = []
-    login_url = f"{settings.KB_BASE_URL}/inloggen/"
-    if options.send_credentials:
-        for p in rows:
-            if p.row not in passwords or not p.values.get("email"):
-                continue
-            mails.append(
-                OutgoingMail(
-                    organisation=org,
-                    kind=OutgoingMail.Kind.CREDENTIALS,
-                    batch_id=batch.pk,
-                    recipient_user_id=p.candidate_id,
-                    to=p.values["email"],
-                    subject=_("Je inloggegevens voor %(school)s") % {"school": org.name},
-                    context={
-                        "naam": " ".join(
-                            x
-                            for x in (
-                                p.values.get("first_name"),
-                                p.values.get("surname_prefix"),
-                                p.values.get("last_name"),
-                            )
-                            if x
-                        ),
-                        "gebruikersnaam": p.username,
-                        "school": org.name,
-                        "geldig_tot": options.valid_until.strftime("%d-%m-%Y")
-                        if options.valid_until
-                        else "",
-                        "inlog_url": login_url,
-                    },
-                    secret=seal_json({"password": passwords[p.row]}),
-                )
-            )
+
+def _results(plan: Plan, users: dict[int, User]) -> list[dict]:
+    return [
+        {
+            "row": p.row,
+            "status": p.status,
+            "candidate_id": p.candidate_id,
+            "username": p.username,
+            "candidate_number": p.values.get("candidate_number") or "",
+            "name": row_name(p, users),
+            "errors": [str(e) for e in p.errors],
+        }
+        for p in plan.rows
+    ]
+
+
+def _credentials_mails(batch, options, plan, passwords, users, credentials) -> list[int]:
+    if not options.send_credentials:
+        return []
+    mails = [
+        credentials.mail(users[p.row], passwords[p.row], batch_id=batch.pk)
+        for p in _todo(plan)
+        if p.row in passwords and users[p.row].email
+    ]
     OutgoingMail.objects.bulk_create(mails)
     ids = [m.pk for m in mails]
-    if any(i is None for i in ids):
+    if any(i is None for i in ids):  # databases that cannot return ids
         ids = list(
             OutgoingMail.objects.filter(
                 batch_id=batch.pk, kind=OutgoingMail.Kind.CREDENTIALS
             ).values_list("pk", flat=True)
         )
-    if options.report_email:
-        report = import_report_xlsx(
-            plan=plan, passwords=passwords, group_names=names, active=options.active
-        )
-        attachments = [
-            attachment_secret(
-                f"importresultaat-{timezone.localdate():%Y%m%d}.xlsx",
-                report,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        ]
-        counts = plan.counts
-        report_mail = mail_queue(
-            kind=OutgoingMail.Kind.IMPORT_REPORT,
-            to=options.report_email,
-            subject=_("Importresultaat: %(file)s") % {"file": batch.file_name},
-            organisation=org,
-            batch_id=batch.pk,
-            context={
-                "file_name": batch.file_name,
-                "counts": counts,
-                "school": org.name,
-                "credentials_by_mail": options.send_credentials,
-                "batch_url": f"{settings.KB_BASE_URL}/beheer/import/{batch.pk}/resultaat/",
-            },
-            secret={"attachments": attachments},
-        )
-        ids.append(report_mail.pk)
     return ids
 
 
-def _slip_entries(rows, passwords, group_names) -> list[dict]:
+def _report_mail(batch: ImportBatch, options: ImportOptions, counts: dict, report: bytes) -> int:
+    org = batch.organisation
+    attachment = attachment_secret(
+        f"importresultaat-{timezone.localdate():%Y%m%d}.xlsx",
+        report,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    mail = mail_queue(
+        kind=OutgoingMail.Kind.IMPORT_REPORT,
+        to=options.report_email,
+        subject=_("Importresultaat: %(file)s") % {"file": batch.file_name},
+        organisation=org,
+        batch_id=batch.pk,
+        context={
+            "file_name": batch.file_name,
+            "counts": counts,
+            "school": org.name,
+            "credentials_by_mail": options.send_credentials,
+            "batch_url": import_result_url(batch.pk),
+        },
+        secret={"attachments": [attachment]},
+    )
+    return mail.pk
+
+
+def _slip_entries(plan, passwords, group_names, users, credentials) -> list[dict]:
     return [
-        {
-            "name": " ".join(
-                x
-                for x in (
-                    p.values.get("first_name"),
-                    p.values.get("surname_prefix"),
-                    p.values.get("last_name"),
-                )
-                if x
-            ),
-            "sort_name": f"{p.values.get('last_name') or ''}, {p.values.get('first_name') or ''}",
-            "username": p.username,
-            "password": passwords[p.row],
-            "group": ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
-        }
-        for p in rows
+        credentials.slip_entry(
+            users[p.row],
+            candidate_number=p.values["candidate_number"],
+            password=passwords[p.row],
+            group=", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
+        )
+        for p in _todo(plan)
         if p.row in passwords
     ]
+
+
+def _deliver_slips(batch: ImportBatch) -> None:
+    """Render the sealed slip entries to the PDF, keep it sealed, mail it, forget the entries."""
+    pending = ImportBatch.objects.filter(pk=batch.pk).values_list("slips_pending", flat=True)
+    sealed = pending.first()
+    if not sealed:
+        return
+    entries = unseal_json(sealed)
+    pdf = render_login_slips(entries)
+    org, options = batch.organisation, ImportOptions.from_json(batch.options)
+    with transaction.atomic():
+        claimed = (
+            ImportBatch.objects.filter(pk=batch.pk)
+            .exclude(slips_pending=None)
+            .update(slips=seal(pdf), slips_pending=None)
+        )
+        if claimed and options.report_email:
+            mail = mail_queue(
+                kind=OutgoingMail.Kind.LOGIN_SLIPS,
+                to=options.report_email,
+                subject=_("Inlogbriefjes: %(file)s") % {"file": batch.file_name},
+                organisation=org,
+                batch_id=batch.pk,
+                context={"file_name": batch.file_name, "school": org.name, "count": len(entries)},
+                secret={
+                    "attachments": [attachment_secret("inlogbriefjes.pdf", pdf, "application/pdf")]
+                },
+            )
+            queue_mails([mail.pk])
+
+
+def _new_rows_taken_meanwhile(org, new_rows) -> bool:
+    """One query: does any candidate number or username planned as new exist by now?"""
+    if not new_rows:
+        return False
+    numbers = [p.values["candidate_number"] for p in new_rows]
+    usernames = [p.username for p in new_rows]
+    return (
+        Candidate.objects.filter(organisation=org, candidate_number__in=numbers).exists()
+        or User.objects.filter(username__in=usernames).exists()
+    )

@@ -8,11 +8,13 @@ import os
 import re
 from pathlib import Path
 
-from django.db import connection
+import redis
+from django.db import OperationalError, connection
 from django.urls import reverse
 
 from accounts.models import OutgoingMail
 from candidates.models import Candidate
+from config.celery import app
 from imports import services
 from imports.models import ImportBatch
 
@@ -35,13 +37,91 @@ def batch_state(batch) -> ImportBatch:
     return ImportBatch.objects.get(pk=batch.pk)
 
 
-def wait_for_status(batch, *statuses: str, timeout: float = 30) -> ImportBatch:
+def unless_locked(read):
+    """`read()`, or None while SQLite is locked. A worker writing a large import holds the
+    file's exclusive lock from its first spilled page to its commit; on a busy machine that
+    outlasts the busy timeout (20 s), and a read fails. Polling again is the right answer:
+    the writer is busy, it is not the fault under test."""
+    try:
+        return read()
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return None
+
+
+def wait_for_status(batch, *statuses: str, timeout: float = 120) -> ImportBatch:
+    def reached():
+        b = unless_locked(lambda: batch_state(batch))
+        return b if b is not None and b.status in statuses else None
+
     return wait_until(
-        lambda: (b := batch_state(batch)).status in statuses and b,
+        reached,
         timeout=timeout,
         interval=0.1,
         what=f"batch {batch.pk} to become {' or '.join(statuses)}",
     )
+
+
+def _idle_totals(workers) -> dict | None:
+    """Tasks started so far per worker, when every worker is idle: nothing running, nothing
+    reserved, nothing waiting for its countdown (a retry). None when one is busy or silent."""
+    names = sorted(w.nodename for w in workers)
+    inspect = app.control.inspect(destination=names, timeout=5)
+    for replies in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+        if sorted(replies or {}) != names or any(replies.values()):
+            return None
+    stats = inspect.stats() or {}
+    return {name: stats[name]["total"] for name in names} if sorted(stats) == names else None
+
+
+def _queued_messages() -> int:
+    client = redis.Redis.from_url(app.conf.broker_url)
+    try:
+        # Kombu keeps one list per priority step: "celery", "celery\x06\x163", ...
+        keys = [k for k in client.scan_iter(match="celery*") if client.type(k) == b"list"]
+        return sum(client.llen(k) for k in keys)
+    finally:
+        client.close()
+
+
+def wait_until_settled(workers, timeout: float = 120) -> dict:
+    """Wait until the work is over: every worker idle and no message waiting in Redis, with no
+    task started in between (so nothing can have queued one). Returns the tasks each worker
+    started, by task name. A retry or duplicate that should not exist shows up as one more
+    task run afterwards, never as a guess about how long it would have taken."""
+
+    def settled():
+        before = _idle_totals(workers)
+        if before is None or _queued_messages():
+            return None
+        return before if _idle_totals(workers) == before else None
+
+    return wait_until(
+        settled, timeout=timeout, interval=0.2, what="the workers to finish all queued work"
+    )
+
+
+def wait_for_runs(worker, name: str, n: int, *, observe=lambda: None, timeout: float = 60):
+    """Wait until `worker` has started task `name` at least `n` times and runs no task now,
+    e.g. a first attempt and its retry have both met a fault. Returns (runs, observe()), with
+    `observe` read in between: consistent with `runs` (a later run would show as active)."""
+
+    def ended():
+        inspect = app.control.inspect(destination=[worker.nodename], timeout=5)
+        stats = (inspect.stats() or {}).get(worker.nodename)
+        if stats is None or stats["total"].get(name, 0) < n:
+            return None
+        seen = observe()
+        active = (inspect.active() or {}).get(worker.nodename)
+        return None if active is None or active else (stats["total"][name], seen)
+
+    return wait_until(ended, timeout=timeout, interval=0.1, what=f"{n} run(s) of {name} to end")
+
+
+def tasks_run(totals: dict, name: str) -> int:
+    """How often the workers in `totals` (from wait_until_settled) started task `name`."""
+    return sum(total.get(name, 0) for total in totals.values())
 
 
 def candidate_numbers(organisation) -> list[str]:

@@ -114,6 +114,7 @@ class SMTPServer:
     "hang" accepts new TCP connections but never says a word (client time-outs).
     failures_left: None fails every transaction; n fails the next n, then accepts.
     delay: seconds to wait before answering DATA (a slow server keeps a worker busy).
+    connections: TCP connections accepted so far, in every mode but "refuse_connection".
     """
 
     MODES = ("accept", "refuse_connection", "421", "550", "hang")
@@ -128,6 +129,7 @@ class SMTPServer:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) per message
         self.refused = 0  # commands answered with 421/550
+        self.connections = 0
         self.fail_at = "MAIL"
         self.failures_left: int | None = None
         self.delay = 0.0
@@ -202,6 +204,7 @@ class SMTPServer:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _protocol(self) -> asyncio.Protocol:
+        self.connections += 1  # called once per accepted connection, in the loop thread
         if self._mode == "hang":
             return _SilentProtocol(self._transports)
         # An explicit hostname: aiosmtpd would otherwise ask DNS for the FQDN on each session.

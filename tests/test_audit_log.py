@@ -1,5 +1,6 @@
 """Beheer → Auditlog (beheerder only): filters, before/after, and every kind of change."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -99,7 +100,7 @@ def test_shows_before_and_after(client, world):
     )
     page = logged_in(client, world.beheerder).get(AUDIT).content.decode()
     assert "Geldigheid gewijzigd" in page
-    assert "Geldig tot en met</span>: <del>2026-07-31</del> → 2027-07-31" in page
+    assert "Geldig tot en met</span>: <del>31 jul 2026</del> → 31 jul 2027" in page
 
 
 def test_every_kind_of_change_appears(client, world, django_capture_on_commit_callbacks):
@@ -164,3 +165,261 @@ def test_audit_log_query_count_is_constant(client, world):
             target=world.in_other_group.user,
         )
     assert count_queries(lambda: client.get(AUDIT)) == few
+
+
+# --- every action's details in words -----------------------------------------------------------
+
+BATCH = "8f0c6a52-3c1e-4d3f-9a57-2f1e0c4b7a11"
+
+
+def _changes(page: str) -> list[str]:
+    """The 'Wijziging' items of the only row, tags stripped, links kept as [text](url)."""
+    items = re.findall(r"<li><span class=\"fw-semibold\">(.*?)</li>", page, re.S)
+    out = []
+    for item in items:
+        item = re.sub(r'<a href="([^"]+)">(.*?)</a>', r"[\2](\1)", item)
+        item = re.sub(r"<del>(.*?)</del>", r"(\1)", item)
+        out.append(re.sub(r"<[^>]+>", "", item).replace("&#x27;", "'"))
+    return out
+
+
+def _details(world, **row):
+    row.setdefault("actor", world.beheerder)
+    row.setdefault("organisation", world.college)
+    audit(**row)
+    return row
+
+
+def _expected(world) -> dict[str, tuple[dict, list[str]]]:
+    """For each action: an audit row as the services write it, and what the log shows."""
+    w = world
+    group_url = reverse("candidates:group_detail", args=[w.own_group.pk])
+    return {
+        "user_created": (
+            {
+                "target": w.in_own_group.user,
+                "after": {
+                    "role": "kandidaat",
+                    "candidate_number": "0000001",
+                    "groups": ["Zorg 1"],
+                    "batch": BATCH,
+                },
+            },
+            [
+                "Rol: Kandidaat",
+                "Kandidaatnummer: 0000001",
+                "Kandidaatgroepen: Zorg 1",
+                "Import: niet zichtbaar voor jou",
+            ],
+        ),
+        "user_changed": (
+            {
+                "target": w.in_own_group.user,
+                "before": {"first_name": "Anna", "birth_date": None},
+                "after": {"first_name": "Anneke", "birth_date": "2008-02-29"},
+            },
+            ["Voornaam: (Anna) → Anneke", "Geboortedatum: (—) → 29 feb 2008"],
+        ),
+        "role_changed": (
+            {
+                "target": w.supervisor,
+                "before": {"role": "begeleider"},
+                "after": {"role": "toetscoordinator"},
+            },
+            ["Rol: (Begeleider) → Toetscoördinator"],
+        ),
+        "status_changed": (
+            {
+                "target": w.in_own_group.user,
+                "before": {"is_active": True},
+                "after": {"is_active": False},
+            },
+            ["Actief: (ja) → nee"],
+        ),
+        "validity_changed": (
+            {
+                "target": w.in_own_group.user,
+                "before": {"valid_until": "2026-07-31"},
+                "after": {"valid_until": "2027-07-31"},
+            },
+            ["Geldig tot en met: (31 jul 2026) → 31 jul 2027"],
+        ),
+        "password_reset": (
+            {"target": w.in_own_group.user, "after": {"by": "self"}},
+            ["Gewijzigd door: de gebruiker zelf"],
+        ),
+        "group_links_changed": (
+            {
+                "target": w.coordinator,
+                "before": {"coordinated_groups": ["Zorg 1"]},
+                "after": {"coordinated_groups": []},
+            },
+            ["Groepen als toetscoördinator: (Zorg 1) → —"],
+        ),
+        "supervisor_links_changed": (
+            {
+                "target": w.in_own_group.user,
+                "before": {"supervisors": []},
+                "after": {"supervisors": ["begel"]},
+            },
+            ["Begeleiders: (—) → begel"],
+        ),
+        "group_created": (
+            {
+                "target_repr": "Zorg 2",
+                "after": {"name": "Zorg 2", "coordinators": ["coord"], "supervisors": []},
+            },
+            ["Naam: Zorg 2", "Toetscoördinatoren: coord", "Begeleiders: —"],
+        ),
+        "group_changed": (
+            {
+                "target_repr": "Zorg 1",
+                "before": {"education_area": ""},
+                "after": {"education_area": "Zorg en welzijn"},
+            },
+            ["Opleidingsgebied: (—) → Zorg en welzijn"],
+        ),
+        "import_started": (
+            {
+                "target_repr": "klas.xlsx",
+                "after": {
+                    "batch": BATCH,
+                    "password_mode": "generate",
+                    "existing_passwords": "keep",
+                    "must_change_password": True,
+                    "active": True,
+                    "group_id": w.own_group.pk,
+                    "new_group_name": "",
+                    "supervisor_ids": [w.supervisor.pk, 7],
+                    "link_supervisors_directly": False,
+                    "valid_from": None,
+                    "valid_until": "2027-07-31",
+                    "send_credentials": False,
+                    "report_email": "b@example.nl",
+                    "skip_invalid": True,
+                    "restarted_from": "failed",
+                },
+            },
+            [
+                "Import: niet zichtbaar voor jou",
+                "Wachtwoorden: gegenereerd",
+                "Wachtwoorden van bestaande kandidaten: behouden",
+                "Wachtwoord wijzigen bij volgende login: ja",
+                "Accounts actief: ja",
+                f"Kandidaatgroep: [Zorg 1]({group_url})",
+                "Nieuwe kandidaatgroep: —",
+                "Aantal begeleiders: 2",
+                "Begeleiders direct aan de kandidaten gekoppeld: nee",
+                "Geldig van: —",
+                "Geldig tot en met: 31 jul 2027",
+                "Inloggegevens gemaild: nee",
+                "Rapport naar: b@example.nl",
+                "Rijen met fouten overgeslagen: ja",
+                "Opnieuw gestart; status was: Mislukt",
+            ],
+        ),
+        "import_finished": (
+            {
+                "target_repr": "klas.xlsx",
+                "after": {
+                    "batch": BATCH,
+                    "rows": 12,
+                    "new": 10,
+                    "updated": 1,
+                    "unchanged": 1,
+                    "errors": 0,
+                    "skipped": 0,
+                    "created_ids": 10,
+                },
+            },
+            [
+                "Import: niet zichtbaar voor jou",
+                "Rijen: 12",
+                "Nieuw: 10",
+                "Gewijzigd: 1",
+                "Ongewijzigd: 1",
+                "Met fouten: 0",
+                "Overgeslagen: 0",
+                "Aangemaakte kandidaten: 10",
+            ],
+        ),
+        "import_failed": (
+            {
+                "target_repr": "klas.xlsx",
+                "after": {"batch": BATCH, "reason": "Het bestand is niet meer beschikbaar."},
+            },
+            ["Import: niet zichtbaar voor jou", "Reden: Het bestand is niet meer beschikbaar."],
+        ),
+        "login": ({"target": w.beheerder}, []),
+        "login_failed": ({"actor": None, "target_repr": "onbekend"}, []),
+        "impersonation_started": ({"target": w.in_own_group.user}, []),
+        "impersonation_ended": ({"target": w.in_own_group.user}, []),
+        "settings_changed": (
+            {
+                "target_repr": "ROC Midden",
+                "before": {"password_format": "mixed", "education_areas": ["Zorg"]},
+                "after": {"password_format": "lower", "education_areas": ["Techniek", "Zorg"]},
+            },
+            [
+                "Soort gegenereerde wachtwoorden: (Hoofdletters, kleine letters en cijfers) → "
+                "Alleen kleine letters en cijfers (minimaal 14 tekens)",
+                "Opleidingsgebieden: (Zorg) → Techniek, Zorg",
+            ],
+        ),
+        "account_expired": (
+            {
+                "actor": None,
+                "target": w.in_own_group.user,
+                "before": {"is_active": True},
+                "after": {"is_active": False, "valid_until": "2026-07-31"},
+            },
+            ["Actief: (ja) → nee", "Geldig tot en met: 31 jul 2026"],
+        ),
+    }
+
+
+@pytest.mark.parametrize("action", AuditLog.Action.values)
+def test_each_action_shows_its_details_in_dutch(client, world, action):
+    client = as_beheerder(client, world)
+    row, shown = _expected(world)[action]
+    _details(world, action=action, **row)
+    page = client.get(AUDIT).content.decode()
+    assert _changes(page) == shown
+    for key in ("by:", "self", "rows", "created_ids", "unchanged", "batch", "_id"):
+        assert key not in re.sub(r'href="[^"]+"', "", "".join(_changes(page)))
+
+
+def test_every_action_is_covered(world):
+    assert set(_expected(world)) == set(AuditLog.Action.values)
+
+
+def test_a_visible_import_and_candidate_are_links(client, world):
+    from imports.models import ImportBatch
+
+    batch = ImportBatch.objects.create(
+        organisation=world.college, created_by=world.beheerder, file_name="klas 1.xlsx"
+    )
+    client = as_beheerder(client, world)
+    audit(
+        action=AuditLog.Action.USER_CREATED,
+        actor=world.beheerder,
+        target=world.in_own_group.user,
+        after={"batch": str(batch.pk)},
+    )
+    page = client.get(AUDIT).content.decode()
+    result = reverse("imports:result", args=[batch.pk])
+    assert _changes(page) == [f"Import: [klas 1.xlsx]({result})"]
+    edit = reverse("candidates:edit", args=[world.in_own_group.pk])
+    assert f'<td><a href="{edit}">' in page
+
+
+def test_the_history_on_the_profile_uses_the_same_words(client, world):
+    client = logged_in(client, world.coordinator)
+    audit(
+        action=AuditLog.Action.PASSWORD_RESET,
+        actor=world.in_own_group.user,
+        target=world.in_own_group.user,
+        after={"by": "self"},
+    )
+    page = client.get(reverse("candidates:edit", args=[world.in_own_group.pk])).content.decode()
+    assert "Gewijzigd door</span>: de gebruiker zelf" in page

@@ -194,7 +194,7 @@ def test_generated_password_is_shown_once(client, world):
         password_url(world.in_own_group), {"mode": "show", "must_change_password": "on"}
     )
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     password = response.context["new_password"]
     assert len(password) == world.college.password_length
     assert password in response.content.decode()

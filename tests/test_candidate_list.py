@@ -305,7 +305,7 @@ def test_print_slips_gives_a_pdf_and_stores_no_password(client, world):
     response = bulk(client, "print_credentials", [world.in_own_group, world.in_other_group])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     assert response.content.startswith(b"%PDF")
     assert pdf_pages(response.content) == 2  # two groups, each on its own page
     assert OutgoingMail.objects.count() == 0
@@ -373,3 +373,26 @@ def test_expired_filter_counts_only_visible(client, world):
     )
     response = logged_in(client, world.beheerder).get(LIST, {"validity": "expired"})
     assert response.context["page"].paginator.count == 0
+
+
+# --- markup from templates ---------------------------------------------------------------------
+
+
+def test_rows_and_fields_come_from_templates(client, world):
+    """The list's rows and fields are templates; the widgets carry Bootstrap's classes."""
+    response = logged_in(client, world.beheerder).get(LIST, {"validity": "nonsense"})
+    used = {t.name for t in response.templates}
+    assert {"candidates/_list_rows.html", "candidates/_field.html"} <= used
+    html = response.content.decode()
+    assert '<select name="validity" class="form-select is-invalid"' in html
+    assert '<input type="text" name="q" maxlength="200" class="form-control"' in html
+
+
+def test_no_template_tag_builds_html_in_python():
+    from pathlib import Path
+
+    import candidates.templatetags as tags
+
+    for module in Path(tags.__file__).parent.glob("*.py"):
+        source = module.read_text()
+        assert "mark_safe" not in source and "format_html" not in source, module.name

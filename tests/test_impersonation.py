@@ -32,32 +32,46 @@ def current_user_id(client):
 
 
 @pytest.mark.parametrize(
-    ("role", "kind", "allowed"),
+    ("role", "kind", "status"),
     [
-        ("beheerder", "in_own_group", True),
-        ("beheerder", "in_other_group", True),
-        ("beheerder", "directly_linked", True),
-        ("beheerder", "of_other_college", False),
-        ("coordinator", "in_own_group", True),
-        ("coordinator", "in_other_group", False),
-        ("coordinator", "directly_linked", False),
-        ("coordinator", "of_other_college", False),
-        ("supervisor", "in_own_group", False),
-        ("supervisor", "directly_linked", False),
-        ("outsider", "in_own_group", False),
-        ("outsider", "of_other_college", True),
+        ("beheerder", "in_own_group", 302),
+        ("beheerder", "in_other_group", 302),
+        ("beheerder", "directly_linked", 302),
+        ("beheerder", "of_other_college", 404),
+        ("coordinator", "in_own_group", 302),
+        ("coordinator", "in_other_group", 404),
+        ("coordinator", "directly_linked", 404),
+        ("coordinator", "of_other_college", 404),
+        ("supervisor", "in_own_group", 403),
+        ("supervisor", "directly_linked", 403),
+        ("supervisor", "in_other_group", 404),
+        ("outsider", "in_own_group", 404),
+        ("outsider", "of_other_college", 302),
     ],
 )
-def test_impersonation_rules_per_role(client, world, role, kind, allowed):
+def test_impersonation_rules_per_role(client, world, role, kind, status):
+    """A candidate the actor cannot see is a 404, as if there were no such id; one they see
+    but may not become is a 403."""
     actor, target = getattr(world, role), getattr(world, kind)
     response = start(logged_in(client, actor), target.user)
-    if allowed:
-        assert response.status_code == 302
+    assert response.status_code == status
+    if status == 302:
         assert response["Location"] == ME
         assert current_user_id(client) == str(target.pk)
     else:
-        assert response.status_code == 403
         assert current_user_id(client) == str(actor.pk)
+
+
+def test_ids_of_other_colleges_answer_like_ids_that_do_not_exist(client, world):
+    """The form must not tell which user ids exist elsewhere: another college's candidate,
+    its beheerder and an unused id give the same 404."""
+    client = logged_in(client, world.beheerder)
+    unused = max(world.outsider.pk, world.of_other_college.pk) + 1000
+    for pk in (world.of_other_college.pk, world.outsider.pk, unused):
+        response = client.post(ACQUIRE, {"user_pk": pk, "next": ME})
+        assert response.status_code == 404
+    assert current_user_id(client) == str(world.beheerder.pk)
+    assert rows(AuditLog.Action.IMPERSONATION_STARTED) == []
 
 
 @pytest.mark.parametrize("target", ["beheerder", "coordinator", "other_coordinator", "supervisor"])
@@ -71,7 +85,8 @@ def test_nobody_becomes_a_superuser(client, world):
     root.organisation = world.college
     root.role = Role.KANDIDAAT  # even when it looks like a candidate of the college
     root.save()
-    assert start(logged_in(client, world.beheerder), root).status_code == 403
+    # Not a candidate record of the college, so not visible: the same 404 as no such id.
+    assert start(logged_in(client, world.beheerder), root).status_code == 404
 
 
 def test_nobody_becomes_an_inactive_or_expired_candidate(client, world):
@@ -87,7 +102,7 @@ def test_nobody_becomes_an_inactive_or_expired_candidate(client, world):
 def test_a_candidate_cannot_impersonate(client, world):
     other = world.in_other_group.user
     response = start(logged_in(client, world.in_own_group.user), other)
-    assert response.status_code == 403
+    assert response.status_code == 404  # a candidate sees no one but themself
 
 
 def test_anonymous_is_sent_to_login(client, world):

@@ -140,14 +140,52 @@ def test_clean_rows_errors_name_row_column_and_value():
         "email": "jan@x.nl",
         "birth_date": date(2008, 3, 14),
     }
-    assert result[0].errors == []
+    duplicate = "kolom Kandidaatnummer: rij 3 en rij 6 hebben hetzelfde kandidaatnummer 0012345"
+    assert [str(e) for e in result[0].errors] == [f"Rij 3, {duplicate}"]
     assert [str(e) for e in result[1].errors] == [
         "Rij 4, kolom E-mail: geen geldig e-mailadres",
         "Rij 4, kolom Geboortedatum: deze datum bestaat niet",
         "Rij 4, kolom Achternaam: verplicht veld is leeg",
     ]
-    assert [str(e) for e in result[2].errors] == [
-        "Rij 6, kolom Kandidaatnummer: komt ook voor in rij 3"
+    assert [str(e) for e in result[2].errors] == [f"Rij 6, {duplicate}"]
+
+
+def test_every_row_of_a_duplicate_set_is_flagged():
+    rows = [
+        ["Kandidaatnummer", "Voornaam", "Achternaam", "Gebruikersnaam"],
+        ["0200001", "Jan", "Berg", "jan"],
+        ["0200002", "Piet", "Bos", "JAN"],
+        ["0200003", "Kees", "Dam", ""],
+        ["0200004", "Anna", "Vos", ""],
+        ["0200005", "Bert", "Wit", ""],
+        ["0200006", "Cees", "Kok", ""],
+        ["0200003", "Dirk", "Mol", ""],
+        ["0200003", "Eva", "Ree", ""],
+        ["ab1", "Fien", "Uil", ""],
+        ["AB1", "Gijs", "Zwaan", ""],
+    ]
+    result = clean_rows(rows, header_index=0, headers=rows[0], mapping=suggest_mapping(rows[0]))
+    errors = {r.row: [str(e) for e in r.errors] for r in result if r.errors}
+    three = "rij 4, rij 8 en rij 9 hebben hetzelfde kandidaatnummer 0200003"
+    same_user = "rij 2 en rij 3 hebben dezelfde gebruikersnaam jan"
+    ab = "rij 10 en rij 11 hebben hetzelfde kandidaatnummer ab1"
+    assert errors == {
+        2: [f"Rij 2, kolom Gebruikersnaam: {same_user}"],
+        3: [f"Rij 3, kolom Gebruikersnaam: {same_user}"],
+        4: [f"Rij 4, kolom Kandidaatnummer: {three}"],
+        8: [f"Rij 8, kolom Kandidaatnummer: {three}"],
+        9: [f"Rij 9, kolom Kandidaatnummer: {three}"],
+        10: [f"Rij 10, kolom Kandidaatnummer: {ab}"],
+        11: [f"Rij 11, kolom Kandidaatnummer: {ab}"],
+    }
+    assert [e.value for r in result for e in r.errors] == [
+        "jan",
+        "JAN",
+        "0200003",
+        "0200003",
+        "0200003",
+        "ab1",
+        "AB1",
     ]
 
 

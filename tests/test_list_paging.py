@@ -11,14 +11,15 @@ import pytest
 from django import forms
 from django.apps import apps as django_apps
 from django.db import connection
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Role
 from candidates import services
+from candidates.forms import BootstrapFieldsMixin
 from candidates.models import Candidate
 from candidates.pagination import CandidatePaginator
 from candidates.selectors import candidates_filtered, list_rows, with_list_relations
-from candidates.templatetags.bs5_fields import bs5_field
 from candidates.widgets import FastSelect
 
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory
@@ -220,7 +221,7 @@ def test_fast_select_renders_what_django_renders(value):
     assert "Alpha &amp; &lt;Omega&gt;" in ours
 
 
-class _Form(forms.Form):
+class _Form(BootstrapFieldsMixin, forms.Form):
     kind = forms.ChoiceField(
         label="Soort",
         choices=[("", "Alle"), ("a", "A")],
@@ -230,7 +231,11 @@ class _Form(forms.Form):
     agree = forms.BooleanField(label="Akkoord", required=False)
 
 
-def test_bs5_field_renders_label_widget_help_and_errors():
+def bs5_field(field) -> str:
+    return render_to_string("candidates/_field.html", {"field": field}).strip()
+
+
+def test_field_template_renders_label_widget_help_and_errors():
     form = _Form({"kind": "zz"})
     assert not form.is_valid()
     html = str(bs5_field(form["kind"]))

@@ -2,6 +2,7 @@
 a mail is delivered at most once, temporary trouble is retried, permanent refusal is final."""
 
 import time
+from email.utils import getaddresses
 
 import pytest
 from celery.signals import task_retry
@@ -168,6 +169,43 @@ def test_credentials_mail_uses_the_colleges_own_text(smtp_server, db):
         "Geldig tot 31 juli 2026 bij ROC Midden: http://127.0.0.1:8000/inloggen/\n"
         "{onbekend} blijft staan."
     )
+
+
+@pytest.mark.parametrize(
+    "sender_name, header",
+    [
+        (
+            "Examenbureau ROC Midden, locatie Zuid",
+            '"Examenbureau ROC Midden, locatie Zuid" <noreply@localhost>',
+        ),
+        (
+            'Bureau "Zuid", ROC <x@evil.example>',
+            '"Bureau \\"Zuid\\", ROC <x@evil.example>" <noreply@localhost>',
+        ),
+    ],
+)
+def test_a_sender_name_with_a_comma_or_quotes_stays_one_sender(
+    smtp_server, db, sender_name, header
+):
+    """A comma unquoted would make the From header two addresses; quotes and '<' could name
+    another address. The form refuses quotes, but a name from before that rule (or from the
+    platform admin) must still give one sender: the platform's own address."""
+    college = OrganisationFactory(name="ROC Midden", mail_sender_name=sender_name)
+    mail = mail_queue(
+        kind=OutgoingMail.Kind.CREDENTIALS,
+        to="anna@example.test",
+        subject="Je inloggegevens",
+        organisation=college,
+        context=CONTEXT,
+        secret={"password": "Geheim-123456"},
+    )
+
+    assert mail_send(mail.pk) is True
+
+    [message] = smtp_server.messages
+    assert message["From"] == header
+    assert getaddresses([message["From"]]) == [(sender_name, "noreply@localhost")]
+    assert smtp_server.envelopes == [("noreply@localhost", ["anna@example.test"])]
 
 
 def test_task_retries_a_temporary_refusal_with_back_off_then_sends(smtp_server, mail, retries):

@@ -152,8 +152,9 @@ def test_xlsx_with_title_rows_above_the_header():
             ["1001", "Eva", "de Vries"],
             ["1002", "Daan", "Bakker"],
         ],
-        sheet_name="Kandidaten",
         file_format="xlsx",
+        sheet="Kandidaten",
+        sheets=["Kandidaten"],
     )
 
 
@@ -210,17 +211,18 @@ def test_trailing_empty_rows_are_dropped():
     assert read_table(data, "k.xlsx").rows == [["Naam"], ["Eva"]]
 
 
-def test_only_the_first_sheet_is_read():
+def test_without_a_header_on_any_sheet_the_first_sheet_is_read():
     data = xlsx_bytes([["Naam"], ["Eva"]], sheets=2)
 
     table = read_table(data, "k.xlsx")
 
-    assert table.sheet_name == "Kandidaten"
+    assert table.sheet == "Kandidaten"
     assert table.rows == [["Naam"], ["Eva"]]
 
 
 def test_a_stray_cell_on_another_sheet_does_not_matter():
-    """Only the first sheet is parsed, so only the first sheet is held to the limits."""
+    """A sheet that would need a huge grid is left out of the search for the header; only
+    the sheet that is read is held to the limits."""
     data = xlsx_bytes([["Naam"], ["Eva"]], sheets=2)
     stray = sheet_xml('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     data = replace_parts(data, {"xl/worksheets/sheet2.xml": stray})
@@ -291,8 +293,9 @@ def test_ods_as_libreoffice_writes_it():
 
     assert table == Table(
         rows=[["Nummer", "Naam", "Geboren"], ["0012345", "Eva", date(2007, 3, 9)]],
-        sheet_name="Kandidaten",
         file_format="ods",
+        sheet="Kandidaten",
+        sheets=["Kandidaten"],
     )
 
 
@@ -310,7 +313,6 @@ def test_csv_from_dutch_excel_semicolons_and_cp1252():
             ["René", "Ëlzinga", "Zaandam"],
             ["Zoë", "Müller", "Enschede"],
         ],
-        sheet_name="",
         file_format="csv",
         encoding="cp1252",
         delimiter=";",

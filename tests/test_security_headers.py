@@ -32,7 +32,7 @@ def production_env(**extra) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("KB_TESTING", "DJANGO_", "CELERY_", "AXES_"))
+        if not key.startswith(("KB_TESTING", "KB_BASE_URL", "DJANGO_", "CELERY_", "AXES_"))
     }
     env.update(
         {
@@ -40,6 +40,7 @@ def production_env(**extra) -> dict:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": HOST,
+            "KB_BASE_URL": f"https://{HOST}",
             "PYTHONUNBUFFERED": "1",
             **extra,
         }
@@ -176,6 +177,7 @@ def crawl(transactional_db, world, tmp_path):
         DJANGO_SETTINGS_MODULE="production_settings",
         DATABASE_URL=_worker_database_url(),
         PYTHONPATH=f"{tmp_path}{os.pathsep}{BASE_DIR}",
+        AXES_PROXY_COUNT="1",  # behind the TLS proxy, whose X-Forwarded-Proto is then believed
     )
     result = subprocess.run(
         [sys.executable, str(tmp_path / "crawler.py"), HOST, json.dumps(plan)],

@@ -5,12 +5,13 @@ Mail tasks retry with back-off and a time-out, a permanent 5xx is final, the fai
 the import's result page, 'Opnieuw versturen' sends it once the server is back, and every
 candidate ends up with exactly one credentials mail. The first back-off is shortened to 1 s
 (KB_MAIL_RETRY_SECONDS) so the retries happen within the test; the schedule itself (10 s,
-20 s … 320 s) is asserted in process below.
+20 s … 320 s) is asserted in process below. "Nothing more happened" is asserted once the
+worker has settled (no task running, reserved or waiting for its back-off, nothing queued),
+never after a pause: a retry that should not exist is then one more attempt on the row.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -26,12 +27,22 @@ from accounts.models import OutgoingMail, User
 from imports.models import ImportBatch
 
 from .factories import OrganisationFactory
-from .fault_helpers import mails_of, page_text, queue_import, result_page, wait_for_status
+from .fault_helpers import (
+    mails_of,
+    page_text,
+    queue_import,
+    result_page,
+    tasks_run,
+    wait_for_runs,
+    wait_for_status,
+    wait_until_settled,
+)
 from .import_helpers import people, xlsx_bytes
 from .services import wait_until
 
 FAST_RETRIES = {"KB_MAIL_RETRY_SECONDS": "1"}
 REPORT_TO = "rapport@rocm.example"
+SEND_MAIL, SEND_MAILS = "accounts.tasks.send_mail", "accounts.tasks.send_mails"
 SENT, PENDING, FAILED = (
     OutgoingMail.Status.SENT,
     OutgoingMail.Status.PENDING,
@@ -70,7 +81,7 @@ def assert_one_working_credentials_mail_each(smtp_server, start: int, n: int) ->
 def test_permanent_refusal_is_final_is_shown_and_resend_delivers_once(
     client, world, smtp_server, celery_worker_factory
 ):
-    celery_worker_factory("mailer", env=FAST_RETRIES)
+    worker = celery_worker_factory("mailer", env=FAST_RETRIES)
     smtp_server.mode, smtp_server.fail_at = "550", "RCPT"
     batch = queue_import(
         world.beheerder,
@@ -80,13 +91,14 @@ def test_permanent_refusal_is_final_is_shown_and_resend_delivers_once(
         report_email=REPORT_TO,
     )
 
-    wait_for_status(batch, ImportBatch.Status.DONE)
-    wait_until(lambda: statuses(batch) == {FAILED: 6}, what="six mails refused for good")
-    time.sleep(2.5)  # a retry (first back-off: 1 s) would have reached the server by now
+    wait_for_status(batch, ImportBatch.Status.DONE, timeout=60)
+    wait_until(lambda: statuses(batch) == {FAILED: 6}, timeout=60, what="six mails refused")
+    totals = wait_until_settled([worker])  # a retry would have been scheduled and run by now
 
     assert smtp_server.refused == 6  # each mail tried once, none retried
     assert smtp_server.messages == []
     assert list(mails_of(batch).values_list("attempts", flat=True)) == [1] * 6
+    assert tasks_run(totals, SEND_MAIL) == 0  # nobody's mail got a retrying task of its own
     client.force_login(world.beheerder)
     page = result_page(client, batch)
     assert "De import is voltooid." in page
@@ -99,8 +111,8 @@ def test_permanent_refusal_is_final_is_shown_and_resend_delivers_once(
     response = client.post(reverse("imports:resend_mails", args=[batch.pk]), follow=True)
 
     assert "6 e-mails worden opnieuw verstuurd." in page_text(response)
-    smtp_server.wait_for(6)
-    wait_until(lambda: statuses(batch) == {SENT: 6}, what="six mails sent")
+    smtp_server.wait_for(6, timeout=60)
+    wait_until(lambda: statuses(batch) == {SENT: 6}, timeout=60, what="six mails sent")
     assert received_by(smtp_server) == Counter([*addresses(3000, 5), REPORT_TO])
     assert_one_working_credentials_mail_each(smtp_server, 3000, 5)
     assert mails_of(batch).exclude(secret=None).count() == 0
@@ -108,15 +120,16 @@ def test_permanent_refusal_is_final_is_shown_and_resend_delivers_once(
     # A second press finds nothing left to send, and nobody gets a second mail.
     response = client.post(reverse("imports:resend_mails", args=[batch.pk]), follow=True)
     assert "0 e-mails worden opnieuw verstuurd." in page_text(response)
-    time.sleep(1.5)
+    wait_until_settled([worker])
     assert len(smtp_server.messages) == 6
+    assert list(mails_of(batch).values_list("attempts", flat=True)) == [2] * 6
     assert "Verzonden: 6 Wacht op verzending: 0 Mislukt: 0" in result_page(client, batch)
 
 
 def test_temporary_refusal_is_retried_with_back_off_and_delivered_once(
     world, smtp_server, celery_worker_factory
 ):
-    celery_worker_factory("mailer", env=FAST_RETRIES)
+    worker = celery_worker_factory("mailer", env=FAST_RETRIES)
     smtp_server.mode, smtp_server.failures_left = "421", 1  # the first transaction only
     batch = queue_import(
         world.beheerder,
@@ -126,9 +139,10 @@ def test_temporary_refusal_is_retried_with_back_off_and_delivered_once(
         report_email=REPORT_TO,
     )
 
-    wait_for_status(batch, ImportBatch.Status.DONE)
-    smtp_server.wait_for(6)
-    wait_until(lambda: statuses(batch) == {SENT: 6}, what="six mails sent")
+    wait_for_status(batch, ImportBatch.Status.DONE, timeout=60)
+    smtp_server.wait_for(6, timeout=60)
+    wait_until(lambda: statuses(batch) == {SENT: 6}, timeout=60, what="six mails sent")
+    wait_until_settled([worker])
 
     assert smtp_server.refused == 1
     assert received_by(smtp_server) == Counter([*addresses(3100, 5), REPORT_TO])
@@ -141,7 +155,7 @@ def test_temporary_refusal_is_retried_with_back_off_and_delivered_once(
 
 
 def test_connection_refused_until_the_server_is_back(world, smtp_server, celery_worker_factory):
-    celery_worker_factory("mailer", env=FAST_RETRIES)
+    worker = celery_worker_factory("mailer", env=FAST_RETRIES)
     smtp_server.mode = "refuse_connection"
     batch = queue_import(
         world.beheerder,
@@ -150,14 +164,18 @@ def test_connection_refused_until_the_server_is_back(world, smtp_server, celery_
         send_credentials=True,
         report_email="",
     )
-    wait_for_status(batch, ImportBatch.Status.DONE)
-    time.sleep(2)  # the first attempt and at least one retry meet a closed port
+    wait_for_status(batch, ImportBatch.Status.DONE, timeout=60)
+    # The first attempt and its first retry have met the closed port (the next back-off: 2 s).
+    wait_for_runs(worker, SEND_MAILS, 2)
 
     assert statuses(batch) == {PENDING: 4}
+    assert list(mails_of(batch).values_list("attempts", flat=True)) == [0] * 4
+    assert smtp_server.connections == 0
     smtp_server.mode = "accept"
 
-    smtp_server.wait_for(4, timeout=15)
-    wait_until(lambda: statuses(batch) == {SENT: 4}, what="four mails sent")
+    smtp_server.wait_for(4, timeout=60)
+    wait_until(lambda: statuses(batch) == {SENT: 4}, timeout=60, what="four mails sent")
+    wait_until_settled([worker])
     assert received_by(smtp_server) == Counter(addresses(3200, 4))
     assert_one_working_credentials_mail_each(smtp_server, 3200, 4)
     # Never handed to the server before it was back: one attempt each.
@@ -168,8 +186,9 @@ def test_hanging_server_costs_one_time_out_per_attempt_not_one_per_mail(
     world, smtp_server, celery_worker_factory
 ):
     """20 mails against a server that never greets: the worker waits EMAIL_TIMEOUT (2 s) once,
-    then retries the chunk as one task; it does not wait 20 x 2 s, nor start 20 waiting tasks."""
-    celery_worker_factory("mailer", env=FAST_RETRIES)
+    then retries the chunk as one task; it does not wait 20 x 2 s, nor start 20 waiting tasks.
+    Counted, not timed: one connection per attempt of the one chunk task, none per mail."""
+    worker = celery_worker_factory("mailer", env=FAST_RETRIES)
     smtp_server.mode = "hang"
     batch = queue_import(
         world.beheerder,
@@ -178,19 +197,23 @@ def test_hanging_server_costs_one_time_out_per_attempt_not_one_per_mail(
         send_credentials=True,
         report_email="",
     )
-    wait_for_status(batch, ImportBatch.Status.DONE)
-    time.sleep(3)
+    wait_for_status(batch, ImportBatch.Status.DONE, timeout=60)
+    runs, connections = wait_for_runs(
+        worker, SEND_MAILS, 2, observe=lambda: smtp_server.connections
+    )
 
+    assert connections == runs  # each attempt waited for one greeting, not one per mail
     assert statuses(batch) == {PENDING: 20}
     assert set(mails_of(batch).values_list("attempts", flat=True)) == {0}
     smtp_server.mode = "accept"
-    switched = time.monotonic()
 
-    smtp_server.wait_for(20, timeout=15)
-    assert time.monotonic() - switched < 12
-    wait_until(lambda: statuses(batch) == {SENT: 20}, what="twenty mails sent")
+    smtp_server.wait_for(20, timeout=60)
+    wait_until(lambda: statuses(batch) == {SENT: 20}, timeout=60, what="twenty mails sent")
+    totals = wait_until_settled([worker])
     assert received_by(smtp_server) == Counter(addresses(3300, 20))
     assert set(mails_of(batch).values_list("attempts", flat=True)) == {1}
+    assert tasks_run(totals, SEND_MAIL) == 0  # no task per mail, ever
+    assert smtp_server.connections == tasks_run(totals, SEND_MAILS)
 
 
 def test_a_mail_delivered_while_the_web_writes_is_recorded_as_sent(
@@ -214,12 +237,14 @@ def test_a_mail_delivered_while_the_web_writes_is_recorded_as_sent(
 
     with transaction.atomic():  # a web request saving a session, say, at that moment
         User.objects.filter(pk=world.beheerder.pk).update(first_name="Bea")
-        time.sleep(2)
+        # Held until the worker's run is over, however it ends: the worker must record the
+        # delivery while (or before) the web writes, not after it.
+        smtp_server.wait_for(1, timeout=60)
+        wait_for_runs(celery_worker_process, SEND_MAIL, 1)
 
-    smtp_server.wait_for(1)
     wait_until(
         lambda: OutgoingMail.objects.get(pk=mail.pk).status != PENDING,
-        timeout=5,
+        timeout=30,
         what="the mail to be recorded",
     )
     mail.refresh_from_db()

@@ -56,7 +56,7 @@ def test_create_a_coordinator_for_an_education_area(client, world):
         CREATE, staff_data(areas=[area.pk], groups=[world.other_group.pk]), REMOTE_ADDR="10.0.0.9"
     )
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     password = response.context["password"]
     assert password in response.content.decode()
     user = User.objects.get(username="nieuwe.coord")

@@ -112,6 +112,7 @@ def test_upload_with_passwords_is_sealed_and_imports_exactly_the_accounts(
         "unchanged": 0,
         "errors": 0,
         "skipped": 0,
+        "groups": [],
     }
     assert Candidate.objects.count() == before + 2
     created = User.objects.filter(candidate__candidate_number__in=["0000701", "0000702"])

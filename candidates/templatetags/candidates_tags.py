@@ -3,19 +3,19 @@ audit rows shown as 'field: before → after' in Dutch."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import template
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from candidates.widgets import esc
+from accounts.models import Organisation, Role
+from imports.models import ImportBatch
 
 register = template.Library()
 
+# A label for every key that an audit row's before/after can hold (accounts, candidates and
+# imports services write them); tests/test_audit_log.py renders one row of every action.
 FIELD_LABELS = {
     "first_name": _("Voornaam"),
     "surname_prefix": _("Tussenvoegsel"),
@@ -39,6 +39,7 @@ FIELD_LABELS = {
     "must_change_password": _("Wachtwoord wijzigen bij volgende login"),
     "method": _("Wachtwoord"),
     "delivery": _("Verstrekt via"),
+    "by": _("Gewijzigd door"),
     "school_year_end_day": _("Einde schooljaar: dag"),
     "school_year_end_month": _("Einde schooljaar: maand"),
     "password_length": _("Lengte van gegenereerde wachtwoorden"),
@@ -48,43 +49,90 @@ FIELD_LABELS = {
     "mail_sender_name": _("Naam van de afzender"),
     "mail_reply_to": _("Antwoordadres"),
     "credentials_mail_text": _("Tekst van de mail met inloggegevens"),
+    # Imports: the wizard's choices, the outcome, the reason it failed.
+    "batch": _("Import"),
+    "restarted_from": _("Opnieuw gestart; status was"),
+    "password_mode": _("Wachtwoorden"),
+    "existing_passwords": _("Wachtwoorden van bestaande kandidaten"),
+    "active": _("Accounts actief"),
+    "group_id": _("Kandidaatgroep"),
+    "new_group_name": _("Nieuwe kandidaatgroep"),
+    "supervisor_ids": _("Aantal begeleiders"),
+    "link_supervisors_directly": _("Begeleiders direct aan de kandidaten gekoppeld"),
+    "send_credentials": _("Inloggegevens gemaild"),
+    "report_email": _("Rapport naar"),
+    "skip_invalid": _("Rijen met fouten overgeslagen"),
+    "rows": _("Rijen"),
+    "new": _("Nieuw"),
+    "updated": _("Gewijzigd"),
+    "unchanged": _("Ongewijzigd"),
+    "errors": _("Met fouten"),
+    "skipped": _("Overgeslagen"),
+    "created_ids": _("Aangemaakte kandidaten"),
+    "reason": _("Reden"),
 }
 VALUE_LABELS = {
-    "typed": _("zelf ingesteld"),
-    "generated": _("gegenereerd"),
-    "mail": _("e-mail"),
-    "slip": _("inlogbriefje"),
-    "shown": _("eenmalig getoond"),
-    "beheerder": _("Beheerder"),
-    "toetscoordinator": _("Toetscoördinator"),
-    "begeleider": _("Begeleider"),
-    "kandidaat": _("Kandidaat"),
+    "method": {"typed": _("zelf ingesteld"), "generated": _("gegenereerd")},
+    "delivery": {"mail": _("e-mail"), "slip": _("inlogbriefje"), "shown": _("eenmalig getoond")},
+    "by": {"self": _("de gebruiker zelf")},
+    "role": dict(Role.choices),
+    "password_mode": {"generate": _("gegenereerd"), "file": _("uit het bestand")},
+    "existing_passwords": {"keep": _("behouden"), "replace": _("vervangen")},
+    "password_format": dict(Organisation._meta.get_field("password_format").choices),
+    "restarted_from": dict(ImportBatch.Status.choices),
 }
+DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
+COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
+LINK_KEYS = {"batch": "batches", "group_id": "groups"}  # shown by name, linked when visible
 
 
-def _show(value) -> str:
+def _show(key: str, value, links: dict) -> tuple[str, str | None]:
+    """(text, url or None) of one value."""
     if value is True:
-        return str(_("ja"))
+        return str(_("ja")), None
     if value is False:
-        return str(_("nee"))
+        return str(_("nee")), None
     if value is None or value == "" or value == []:
-        return "—"
+        return "—", None
+    if key in COUNT_KEYS:
+        return str(len(value)), None
+    if key in LINK_KEYS:
+        # What the viewer may not see is named, never linked or identified.
+        return links.get(LINK_KEYS[key], {}).get(
+            str(value), (str(_("niet zichtbaar voor jou")), None)
+        )
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str) and value in VALUE_LABELS:
-        return str(VALUE_LABELS[value])
-    return str(value)
+        return ", ".join(str(v) for v in value), None
+    if key in DATE_KEYS and isinstance(value, str):
+        try:
+            return date_format(date.fromisoformat(value), "j b Y"), None
+        except ValueError:
+            return value, None
+    labels = VALUE_LABELS.get(key, {})
+    if isinstance(value, str) and value in labels:
+        return str(labels[value]), None
+    return str(value), None
+
+
+@register.simple_tag
+def audit_changes(row, links: dict | None = None) -> list[tuple]:
+    """(label, before, before_url, after, after_url, has_before) for every key of a row."""
+    before, after, links = row.before or {}, row.after or {}, links or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [
+        (
+            str(FIELD_LABELS.get(k, k)),
+            *_show(k, before.get(k), links),
+            *_show(k, after.get(k), links),
+            k in before,
+        )
+        for k in keys
+    ]
 
 
 @register.filter
-def audit_changes(row) -> list[tuple[str, str, str, bool]]:
-    """(label, before, after, has_before) for every key of an audit row."""
-    before, after = row.before or {}, row.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [
-        (str(FIELD_LABELS.get(k, k)), _show(before.get(k)), _show(after.get(k)), k in before)
-        for k in keys
-    ]
+def get_item(mapping: dict | None, key):
+    return (mapping or {}).get(key)
 
 
 @register.simple_tag(takes_context=True)
@@ -116,52 +164,3 @@ def aria_sort(current: str, column: str) -> str:
     if current == f"-{column}":
         return "descending"
     return "none"
-
-
-def _url_for_pk(name: str):
-    """reverse() once for a whole page: '/…/0/…' split around the id (~25 µs a row saved)."""
-    head, tail = reverse(name, args=[0]).split("/0/", 1)
-    return lambda pk: f"{head}/{pk}/{tail}"
-
-
-@register.simple_tag
-def candidate_rows(page, selected: set[int]) -> str:
-    """The rows of Beheer → Kandidaten, built in Python: the list is the page staff open most,
-    and the template engine spent ~10 ms on its 50 rows × 9 cells (docs/performance.md).
-    Every value goes through esc(); the markup is what the template produced before."""
-    if not page.object_list:
-        return format_html('<tr><td colspan="9">{}</td></tr>', _("Geen kandidaten gevonden."))
-    select, edit = esc(gettext("Selecteer")), esc(gettext("Wijzig deze gebruiker"))
-    badges = {
-        "inactive": f'<span class="badge text-bg-secondary">{esc(gettext("Inactief"))}</span>',
-        "expired": f'<span class="badge text-bg-danger">{esc(gettext("Verlopen"))}</span>',
-        "active": f'<span class="badge text-bg-success">{esc(gettext("Actief"))}</span>',
-    }
-    no_groups = '<span class="text-muted">—</span>'
-    edit_url = _url_for_pk("candidates:edit")
-    today = timezone.localdate()
-    rows = []
-    for c in page.object_list:
-        u, pk = c.user, c.pk
-        name = esc(u.display_name)
-        groups = esc(", ".join(c.group_names)) or no_groups
-        if not u.is_active:
-            status = badges["inactive"]
-        elif u.validity_problem(today) == "expired":
-            status = badges["expired"]
-        else:
-            status = badges["active"]
-        until = esc(date_format(u.valid_until, "j b Y")) if u.valid_until else "—"
-        url = esc(edit_url(pk))
-        rows.append(
-            f'<tr><td><input class="form-check-input" type="checkbox" name="ids" value="{pk}" '
-            f'id="sel-{pk}"{" checked" if pk in selected else ""}>'
-            f'<label class="visually-hidden" for="sel-{pk}">{select} {name}</label></td>'
-            f'<td class="text-nowrap"><a href="{url}">{esc(u.sort_name)}</a></td>'
-            f"<td>{esc(c.candidate_number)}</td><td>{esc(u.username)}</td>"
-            f"<td>{esc(u.email or '—')}</td><td>{groups}</td><td>{status}</td>"
-            f'<td class="text-nowrap">{until}</td>'
-            f'<td class="text-nowrap"><a href="{url}">{edit}'
-            f'<span class="visually-hidden">: {name}</span></a></td></tr>'
-        )
-    return mark_safe("\n".join(rows))  # noqa: S308 -- every value above went through esc()
