@@ -5,13 +5,14 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from accounts.models import OutgoingMail
 from candidates.models import Candidate, CandidateGroup
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
+from .fault_helpers import page_text
 from .import_helpers import HEADERS, people, run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -584,3 +585,84 @@ def test_file_without_missing_groups_offers_nothing(client, world):
     batch = ImportBatch.objects.get()
     page = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
     assert "Kandidaatgroepen uit het bestand" not in page
+
+
+def test_result_page_counts_the_candidates_per_group(client, world):
+    batch = run_import(world.beheerder, class_file(170), create_groups=True)
+    assert batch.status == ImportBatch.Status.DONE
+    assert batch.counts["groups"] == [
+        {"name": "VP2A", "count": 2},
+        {"name": "VP2B", "count": 1},
+        {"name": "Zorg 1", "count": 1},
+    ]
+    login(client, world.beheerder)
+    response = client.get(reverse("imports:result", args=[batch.pk]))
+    text = page_text(response)
+    assert "Kandidaten per kandidaatgroep Kandidaatgroep Kandidaten VP2A 2 VP2B 1 Zorg 1 1" in text
+
+
+# --- Sheets ------------------------------------------------------------------------------------
+
+
+def two_sheet_workbook() -> bytes:
+    """An instruction sheet, last year's candidates and this year's: two sheets with a header."""
+    wb = Workbook()
+    wb.active.title = "Uitleg"
+    wb.active.append(["Vul de kandidaten in op het tabblad Kandidaten."])
+    for title, rows in (("Vorig jaar", people(1, start=180)), ("Kandidaten", people(2, start=190))):
+        ws = wb.create_sheet(title)
+        ws.append(HEADERS)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_mapping_says_which_sheet_was_read_and_lets_the_user_choose(client, world):
+    login(client, world.beheerder)
+    upload(client, two_sheet_workbook())
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:mapping", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert "Gelezen werkblad: Vorig jaar" in page
+    assert "Voornaam180" in page and "Voornaam190" not in page
+    assert '<option value="Vorig jaar" selected>Vorig jaar</option>' in page
+    assert '<option value="Kandidaten">Kandidaten</option>' in page
+    assert "Uitleg" not in page  # no header there: nothing to choose
+
+    response = client.post(url, {"sheet": "Kandidaten"})
+    assert response["Location"] == url
+    batch.refresh_from_db()
+    assert (batch.sheet_name, batch.header_row, batch.headers) == ("Kandidaten", 1, HEADERS)
+    page = client.get(url).content.decode()
+    assert "Gelezen werkblad: Kandidaten" in page
+    assert "Voornaam190" in page and "Voornaam180" not in page
+    mapping = {f"col_{i}": f for i, f in batch.mapping.items()}
+    client.post(url, mapping)
+    check = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert 'data-count="new">2<' in check and "Voornaam191" in check
+
+
+def test_a_sheet_that_is_not_offered_is_refused(client, world):
+    login(client, world.beheerder)
+    upload(client, two_sheet_workbook())
+    batch = ImportBatch.objects.get()
+    client.post(reverse("imports:mapping", args=[batch.pk]), {"sheet": "Uitleg"})
+    batch.refresh_from_db()
+    assert batch.sheet_name == "Vorig jaar"
+
+
+def test_one_sheet_is_named_without_a_choice_and_csv_names_none(client, world):
+    from .import_helpers import csv_bytes
+
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=200)))
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("imports:mapping", args=[batch.pk])).content.decode()
+    assert "Gelezen werkblad: Kandidaten" in page
+    assert 'name="sheet"' not in page
+    upload(client, csv_bytes(people(1, start=201)), name="lijst.csv")
+    csv_batch = ImportBatch.objects.get(file_name="lijst.csv")
+    page = client.get(reverse("imports:mapping", args=[csv_batch.pk])).content.decode()
+    assert "Gelezen werkblad" not in page
