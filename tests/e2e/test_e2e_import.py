@@ -242,7 +242,7 @@ def test_coordinator_imports_a_new_group_with_mail(
     body = sophie_mail.get_body(("plain",)).get_content()
     assert "Beste Sophie Hendriks," in body
     assert "Gebruikersnaam: rocm-0200001" in body
-    assert f"Je account is geldig tot en met 31-07-{until.year}." in body
+    assert f"Je account is geldig tot en met 31 juli {until.year}." in body
     password = re.search(r"^Wachtwoord: (\S+)$", body, re.M).group(1)
     report = by_to["toetsbureau@rocmidden.example"]
     assert report["Subject"] == "Importresultaat: kandidaten.xlsx"
