@@ -152,7 +152,7 @@ def test_coordinator_command_applies_visibility(tmp_path, capsys, world):
 def test_create_groups_from_the_class_column(tmp_path, capsys, world):
     path = tmp_path / "klassen.xlsx"
     classes = ["VP2A", "VP2A", "VP2B"]
-    rows = [row + [klas] for row, klas in zip(people(3, start=230), classes, strict=True)]
+    rows = [[*row, klas] for row, klas in zip(people(3, start=230), classes, strict=True)]
     path.write_bytes(xlsx_bytes(rows, headers=[*HEADERS, "Klas"]))
     code, out, _ = run(capsys, path, "--as", "coord", "--json")
     assert code == 1

@@ -345,7 +345,7 @@ def test_coordinator_who_may_not_create_groups_is_told_to_choose_one(client, wor
 
 def test_coordinator_whose_file_names_their_group_needs_no_group_here(client, world):
     login(client, world.coordinator)
-    rows = [row + ["Zorg 1"] for row in people(2, start=102)]
+    rows = [[*row, "Zorg 1"] for row in people(2, start=102)]
     upload(client, xlsx_bytes(rows, headers=[*HEADERS, "Kandidaatgroep"]))
     batch = ImportBatch.objects.get()
     assert "group" in batch.mapping.values()
@@ -500,7 +500,7 @@ CLASS_HEADERS = [*HEADERS, "Klas"]
 
 def class_file(start: int) -> bytes:
     classes = ["VP2A", "VP2A", "VP2B", "Zorg 1"]
-    rows = [row + [klas] for row, klas in zip(people(4, start=start), classes, strict=True)]
+    rows = [[*row, klas] for row, klas in zip(people(4, start=start), classes, strict=True)]
     return xlsx_bytes(rows, headers=CLASS_HEADERS)
 
 
@@ -580,7 +580,7 @@ def test_coordinator_who_may_not_create_groups_can_only_ignore_the_column(client
 
 def test_file_without_missing_groups_offers_nothing(client, world):
     login(client, world.beheerder)
-    rows = [row + ["Zorg 1"] for row in people(2, start=160)]
+    rows = [[*row, "Zorg 1"] for row in people(2, start=160)]
     upload(client, xlsx_bytes(rows, headers=CLASS_HEADERS))
     batch = ImportBatch.objects.get()
     page = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
