@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
 from .fields import FIELDS, REQUIRED_FIELDS
+from .planning import may_create_groups
 from .reading import SUPPORTED_EXTENSIONS
 
 
@@ -105,6 +106,29 @@ class MappingForm(forms.Form):
         }
 
 
+class SheetForm(forms.Form):
+    """Which worksheet to read, when more than one has a header we recognise."""
+
+    sheet = forms.ChoiceField(label=_("Werkblad"))
+
+    def __init__(self, *args, sheets: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [(name, name) for name in sheets]
+
+
+class GroupColumnForm(forms.Form):
+    """What to do with the names in the file's group column that are no group of ours:
+    create them, ignore the column, or take the choice back."""
+
+    CREATE, IGNORE, UNDO = "create", "ignore", "undo"
+    group_column = forms.ChoiceField(choices=[(CREATE, ""), (IGNORE, ""), (UNDO, "")])
+
+    def __init__(self, *args, may_create: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_create:
+            self.fields["group_column"].choices = [(self.IGNORE, ""), (self.UNDO, "")]
+
+
 class CheckForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Importeer alleen de rijen zonder fouten; sla de rijen met fouten over"),
@@ -152,17 +176,18 @@ class PasswordForm(forms.Form):
 
 
 class GroupForm(forms.Form):
+    """Status and target group. A new group typed here is only created by the import itself;
+    until then it is offered in the dropdown as the chosen group ('… (nieuw)'), so the
+    dropdown always shows what will happen."""
+
+    PENDING = "nieuw"  # the dropdown's value for the not yet created group
+
     status = forms.ChoiceField(
         label=_("Status van de kandidaten"),
         widget=forms.RadioSelect,
         choices=[("active", _("Actief")), ("inactive", _("Inactief"))],
     )
-    group = forms.ModelChoiceField(
-        label=_("Selecteer kandidaatgroep"),
-        queryset=None,
-        required=False,
-        empty_label=_("— geen groep —"),
-    )
+    group = forms.ChoiceField(label=_("Selecteer kandidaatgroep"), required=False)
     new_group_name = forms.CharField(
         label=_("Nieuwe kandidaatgroep"),
         max_length=150,
@@ -173,46 +198,60 @@ class GroupForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, pending_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["group"].queryset = groups_linkable_by(user)
-        org = user.organisation
-        self.may_create = user.role == "beheerder" or org.coordinators_may_create_groups
+        self.pending_name = pending_name
+        self.groups = {str(g.pk): g for g in groups_linkable_by(user)}
+        choices = [("", _("— geen groep —"))]
+        if pending_name:
+            choices.append((self.PENDING, _("%(name)s (nieuw)") % {"name": pending_name}))
+        self.fields["group"].choices = choices + [(pk, g.name) for pk, g in self.groups.items()]
+        self.may_create = may_create_groups(user, user.organisation)
         if not self.may_create:
             del self.fields["new_group_name"]
+
+    def clean_group(self):
+        """The chosen existing group, or None (no group, or the pending new one)."""
+        return self.groups.get(self.cleaned_data.get("group") or "")
 
     def clean_new_group_name(self):
         return " ".join(self.cleaned_data.get("new_group_name", "").split())
 
     def clean(self):
         data = super().clean()
-        name = data.get("new_group_name")
-        if "create_group" in self.data and not name and "new_group_name" in self.fields:
-            self.add_error(
-                "new_group_name",
-                forms.ValidationError(
-                    _("Typ eerst de naam van de nieuwe kandidaatgroep."), code="empty"
-                ),
-            )
-        if name:
-            existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
-            if existing is not None:
-                # It exists and is ours: select it instead of creating a duplicate.
-                data["group"], data["new_group_name"] = existing, ""
-            elif self.user.organisation.candidate_groups.filter(name__iexact=name).exists():
+        if "create_group" in self.data and "new_group_name" in self.fields:
+            if not data.get("new_group_name"):
                 self.add_error(
                     "new_group_name",
                     forms.ValidationError(
-                        _(
-                            "Er bestaat al een kandidaatgroep '%(name)s' waaraan je niet gekoppeld "
-                            "bent. Kies een andere naam."
-                        ),
-                        code="exists",
-                        params={"name": name},
+                        _("Typ eerst de naam van de nieuwe kandidaatgroep."), code="empty"
                     ),
                 )
+        elif not data.get("new_group_name") and self.data.get("group") == self.PENDING:
+            data["new_group_name"] = self.pending_name  # the pending group stays chosen
+        name = data.get("new_group_name")
+        if name:
+            self._existing_or_new(data, name)
         return data
+
+    def _existing_or_new(self, data: dict, name: str) -> None:
+        existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
+        if existing is not None:
+            # It exists and is ours: select it instead of creating a duplicate.
+            data["group"], data["new_group_name"] = existing, ""
+        elif self.user.organisation.candidate_groups.filter(name__iexact=name).exists():
+            self.add_error(
+                "new_group_name" if "new_group_name" in self.fields else "group",
+                forms.ValidationError(
+                    _(
+                        "Er bestaat al een kandidaatgroep '%(name)s' waaraan je niet gekoppeld "
+                        "bent. Kies een andere naam."
+                    ),
+                    code="exists",
+                    params={"name": name},
+                ),
+            )
 
 
 class SupervisorsForm(forms.Form):

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 
 from celery import current_app
 from cryptography.fernet import InvalidToken
@@ -68,14 +69,7 @@ class ImportFailed(Exception):
 def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> ImportBatch:
     """Read the upload once (raising ReadError with a Dutch message), store it privately."""
     table = read_table(data, file_name)
-    if not table.rows:
-        raise ReadError(_("Het bestand bevat geen gegevens."), "empty")
-    header_index = find_header_row(table.rows)
-    headers = [("" if h is None else str(h)) for h in table.rows[header_index]]
-    remembered = RememberedMapping.objects.filter(
-        organisation_id=actor.organisation_id, headers_key=headers_key(headers)
-    ).first()
-    mapping = remembered.mapping if remembered else suggest_mapping(headers)
+    layout = _layout(table, actor.organisation_id)
     org = actor.organisation
     today = timezone.localdate()
     options = ImportOptions(
@@ -86,9 +80,7 @@ def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> Imp
         created_by=actor,
         file_name=file_name[:255],
         file_format=table.file_format,
-        header_row=header_index + 1,
-        headers=headers,
-        mapping=mapping,
+        **layout,
         options=options.to_json(),
     )
     # Sealed at rest: the file may hold passwords (docs/passwords.md). Size and hash are the
@@ -96,6 +88,36 @@ def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> Imp
     ImportFile.objects.create(
         batch=batch, data=seal(data), size=len(data), sha256=hashlib.sha256(data).hexdigest()
     )
+    return batch
+
+
+def _layout(table: Table, organisation_id: int) -> dict[str, Any]:
+    """The sheet read, where its header is, its columns and their mapping (remembered for
+    these headers, else suggested)."""
+    if not table.rows:
+        raise ReadError(_("Het bestand bevat geen gegevens."), "empty")
+    header_index = find_header_row(table.rows)
+    headers = [("" if h is None else str(h)) for h in table.rows[header_index]]
+    remembered = RememberedMapping.objects.filter(
+        organisation_id=organisation_id, headers_key=headers_key(headers)
+    ).first()
+    return {
+        # Only a sheet with a header can be asked for by name (read_table refuses others).
+        "sheet_name": table.sheet if table.sheet in table.sheets else "",
+        "header_row": header_index + 1,
+        "headers": headers,
+        "mapping": remembered.mapping if remembered else suggest_mapping(headers),
+    }
+
+
+def batch_set_sheet(*, batch: ImportBatch, sheet: str) -> ImportBatch:
+    """Read another sheet of the upload: its header, columns and mapping replace the old.
+    Raises ReadError (Dutch) when the file has no such sheet or no header on it."""
+    batch.sheet_name = sheet
+    layout = _layout(batch_table(batch), batch.organisation_id)
+    for key, value in layout.items():
+        setattr(batch, key, value)
+    batch.save(update_fields=list(layout))
     return batch
 
 

@@ -7,12 +7,13 @@ from functools import wraps
 
 from cryptography.fernet import InvalidToken
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import OutgoingMail, Role
@@ -28,15 +29,18 @@ from .forms import (
     CheckForm,
     ConfirmForm,
     CredentialsForm,
+    GroupColumnForm,
     GroupForm,
     MappingForm,
     PasswordForm,
+    SheetForm,
     SupervisorsForm,
     UploadForm,
     ValidityForm,
 )
 from .models import ImportBatch
 from .options import ImportOptions
+from .planning import may_create_groups
 from .reading import ReadError
 from .reports import error_rows_xlsx
 from .selectors import batches_visible_to, draft_of
@@ -126,19 +130,43 @@ def example_file(request):
 @wizard_step
 def mapping(request, batch):
     table = services.batch_table(batch)
+    if request.method == "POST" and "sheet" in request.POST:
+        return _choose_sheet(request, batch, table)
     columns = services.column_samples(batch, table)
     form = MappingForm(posted(request), columns=columns)
     if request.method == "POST" and form.is_valid():
         services.batch_set_mapping(batch=batch, mapping=form.mapping())
         return redirect("imports:check", pk=batch.pk)
     rows = [(column, form[f"col_{column['index']}"]) for column in columns]
+    sheets = table.sheets if len(table.sheets) > 1 else []  # a choice only where there is one
     return render_step(
-        request, batch, "mapping", "imports/mapping.html", {"form": form, "rows": rows}
+        request,
+        batch,
+        "mapping",
+        "imports/mapping.html",
+        {
+            "form": form,
+            "rows": rows,
+            "sheet": table.sheet,
+            "sheet_form": SheetForm(initial={"sheet": table.sheet}, sheets=sheets)
+            if sheets
+            else None,
+        },
     )
+
+
+def _choose_sheet(request, batch, table):
+    """Read another sheet: its header, columns and (remembered or suggested) mapping."""
+    form = SheetForm(request.POST, sheets=table.sheets)
+    if form.is_valid() and form.cleaned_data["sheet"] != table.sheet:
+        services.batch_set_sheet(batch=batch, sheet=form.cleaned_data["sheet"])
+    return redirect("imports:mapping", pk=batch.pk)
 
 
 @wizard_step
 def check(request, batch):
+    if request.method == "POST" and "group_column" in request.POST:
+        return _choose_group_column(request, batch)
     dry = services.import_dry_run(batch)
     form = CheckForm(
         posted(request),
@@ -172,8 +200,49 @@ def check(request, batch):
             "errors": plan.errors[:500],
             "error_total": len(plan.errors),
             "preview": [r for r in plan.rows if r.status != "error"][:10],
+            "group_column": _group_column(batch, plan, request.user),
         },
     )
+
+
+def _choose_group_column(request, batch):
+    """'Maak de ontbrekende kandidaatgroepen aan' or 'Negeer deze kolom' (or take it back):
+    stored on the batch, then the check is shown again with the new counts."""
+    user = request.user
+    form = GroupColumnForm(request.POST, may_create=may_create_groups(user, user.organisation))
+    if form.is_valid():
+        choice = form.cleaned_data["group_column"]
+        services.batch_set_options(
+            batch=batch,
+            create_groups=choice == GroupColumnForm.CREATE,
+            ignore_group_column=choice == GroupColumnForm.IGNORE,
+        )
+    return redirect("imports:check", pk=batch.pk)
+
+
+def _group_column(batch: ImportBatch, plan, user) -> dict | None:
+    """What the check page says about group names in the file that are no group of ours."""
+    options = ImportOptions.from_json(batch.options)
+    missing = plan.missing_groups
+    if not (missing or options.create_groups or options.ignore_group_column):
+        return None
+    names = ", ".join(sorted(missing, key=str.casefold))
+    groups, rows = len(missing), sum(missing.values())
+    return {
+        "header": services.batch_labels(batch).get("group", ""),
+        "missing": sorted(missing.items(), key=lambda kv: kv[0].casefold()),
+        "names": names,
+        "may_create": may_create_groups(user, user.organisation),
+        "linked_to_me": user.role == Role.TOETSCOORDINATOR,
+        "create_label": _(
+            "Maak de ontbrekende kandidaatgroepen aan: %(names)s (%(groups)s, %(rows)s)"
+        )
+        % {
+            "names": names,
+            "groups": ngettext("%(n)s groep", "%(n)s groepen", groups) % {"n": groups},
+            "rows": ngettext("%(n)s kandidaat", "%(n)s kandidaten", rows) % {"n": rows},
+        },
+    }
 
 
 @wizard_step
@@ -213,38 +282,61 @@ def password(request, batch):
 @wizard_step
 def group(request, batch):
     options = ImportOptions.from_json(batch.options)
-    initial_group = groups_linkable_by(request.user).filter(pk=options.group_id).first()
     form = GroupForm(
         posted(request),
         user=request.user,
+        pending_name=options.new_group_name,
         initial={
             "status": "active" if options.active else "inactive",
-            "group": initial_group,
-            "new_group_name": options.new_group_name,
+            "group": GroupForm.PENDING if options.new_group_name else options.group_id,
         },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        chosen = data.get("group")
+        new_name = data.get("new_group_name", "")
         services.batch_set_options(
             batch=batch,
             active=data["status"] == "active",
-            group_id=None if data.get("new_group_name") else (chosen.pk if chosen else None),
-            new_group_name=data.get("new_group_name", ""),
+            group_id=None if new_name or not data["group"] else data["group"].pk,
+            new_group_name=new_name,
         )
         if "create_group" in request.POST:
-            if data.get("new_group_name"):
+            if not new_name:  # the typed name is a group of ours: that one is chosen
                 messages.success(
                     request,
-                    _(
-                        "De kandidaatgroep '%(name)s' wordt aangemaakt bij het importeren en is "
-                        "gekozen."
-                    )
-                    % {"name": data["new_group_name"]},
+                    _("De bestaande kandidaatgroep '%(name)s' is gekozen.")
+                    % {"name": data["group"].name},
                 )
             return redirect("imports:group", pk=batch.pk)
-        return redirect("imports:supervisors", pk=batch.pk)
+        if _leaves_coordinator_blind(batch, request.user):
+            form.add_error("group", _orphan_warning(form.may_create))
+        else:
+            return redirect("imports:supervisors", pk=batch.pk)
     return render_step(request, batch, "group", "imports/group.html", {"form": form})
+
+
+# The warning every coordinator needs before an import, refused where the choice is made.
+ORPHAN_WARNING = gettext_lazy(
+    "Let op: voeg de kandidaten direct toe aan een kandidaatgroep waaraan je als "
+    "toetscoördinator gekoppeld bent. Als je dit niet doet, zijn de kandidatenaccounts na het "
+    "importeren niet meer voor jou zichtbaar."
+)
+
+
+def _orphan_warning(may_create: bool) -> str:
+    if not may_create:
+        return str(ORPHAN_WARNING)
+    return f"{ORPHAN_WARNING} {_('Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld.')}"
+
+
+def _leaves_coordinator_blind(batch: ImportBatch, user) -> bool:
+    """True when a coordinator chose no group and the rows would not land in a group of
+    theirs either (the file's group column may place them there). The plan's own guard
+    decides, so this step refuses exactly what 'Importeer' would refuse."""
+    options = ImportOptions.from_json(batch.options)
+    if user.role != Role.TOETSCOORDINATOR or options.group_id or options.new_group_name:
+        return False
+    return bool(services.import_dry_run(batch, actor=user).plan.problems)
 
 
 @wizard_step
@@ -276,13 +368,27 @@ def supervisors(request, batch):
             "form": form,
             "title": _("Selecteer begeleiders"),
             "back": "imports:group",
-            "intro": _(
-                "De begeleiders worden aan de kandidaatgroep gekoppeld. Let op: de kandidaten "
-                "zijn dan alleen zichtbaar voor de begeleider zolang ze tot deze groep "
-                "behoren."
-            ),
+            "intro": _supervisors_intro(options, request.user),
         },
     )
+
+
+def _supervisors_intro(options: ImportOptions, user) -> str:
+    """Say where the supervisors are linked: to the chosen group, or (without one) only to
+    the candidates, and then only when 'direct' is ticked."""
+    chosen = options.new_group_name or (
+        groups_linkable_by(user).filter(pk=options.group_id).values_list("name", flat=True).first()
+    )
+    if not chosen:
+        return _(
+            "Je hebt geen kandidaatgroep gekozen. Begeleiders worden dan alleen gekoppeld als je "
+            "ze ook direct aan de kandidaten koppelt."
+        )
+    return _(
+        "De begeleiders worden aan de kandidaatgroep '%(name)s' gekoppeld. Let op: de "
+        "kandidaten zijn dan alleen zichtbaar voor de begeleider zolang ze tot deze groep "
+        "behoren."
+    ) % {"name": chosen}
 
 
 @wizard_step
@@ -342,15 +448,14 @@ def confirm(request, batch):
     plan = dry.plan
     if request.method == "POST" and form.is_valid():
         services.batch_set_options(batch=batch, report_email=form.cleaned_data["report_email"])
-        if plan.problems:
-            form.add_error(None, " ".join(plan.problems))
-        elif plan.counts["errors"] and not options.skip_invalid:
+        # Import-wide problems are already shown above the summary: not a second time here.
+        if plan.counts["errors"] and not options.skip_invalid and not plan.problems:
             form.add_error(
                 None,
                 _("Er zijn %(count)s fouten. Ga terug naar 'Controle'.")
                 % {"count": plan.counts["errors"]},
             )
-        else:
+        elif not plan.problems:
             services.import_queue(batch=batch, actor=request.user, ip=client_ip(request))
             return redirect("imports:result", pk=batch.pk)
     group_obj = groups_linkable_by(request.user).filter(pk=options.group_id).first()
@@ -379,15 +484,14 @@ def result(request, pk):
     batch = get_object_or_404(batches_visible_to(request.user).select_related("created_by"), pk=pk)
     if batch.status == ImportBatch.Status.DRAFT:
         return redirect("imports:mapping", pk=batch.pk)
-    mails = OutgoingMail.objects.filter(batch_id=batch.pk)
-    failed_mails = mails.filter(status=OutgoingMail.Status.FAILED)
+    failed_mails = OutgoingMail.objects.filter(batch_id=batch.pk, status=OutgoingMail.Status.FAILED)
     return render(
         request,
         "imports/result.html",
         {
             "batch": batch,
             "options": ImportOptions.from_json(batch.options),
-            "mail_counts": {s: mails.filter(status=s).count() for s in OutgoingMail.Status.values},
+            "mail_counts": _mail_counts(batch),
             "failed_mails": failed_mails[:50],
             "results": batch.results[:1000],
             "finished": batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED),
@@ -407,7 +511,21 @@ def progress(request, pk):
             "slips_ready": batch.slips is not None,
             # A page left open reloads when the batch can be started again.
             "stuck": batch.is_stuck,
+            # The mails go out after the import is done: the result page follows them.
+            "mail": _mail_counts(batch),
         }
+    )
+
+
+def _mail_counts(batch: ImportBatch) -> dict[str, int]:
+    """Sent, pending, failed, and of the pending ones those waiting for a retry after a
+    temporary failure (they carry the error of their last attempt). One query."""
+    status = OutgoingMail.Status
+    return OutgoingMail.objects.filter(batch_id=batch.pk).aggregate(
+        sent=Count("pk", filter=Q(status=status.SENT)),
+        pending=Count("pk", filter=Q(status=status.PENDING)),
+        failed=Count("pk", filter=Q(status=status.FAILED)),
+        retrying=Count("pk", filter=Q(status=status.PENDING) & ~Q(last_error="")),
     )
 
 

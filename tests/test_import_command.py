@@ -5,9 +5,10 @@ import json
 import pytest
 from django.core.management import call_command
 
-from candidates.models import Candidate
+from candidates.models import Candidate, CandidateGroup
 
-from .import_helpers import csv_bytes, people, xlsx_bytes
+from .import_helpers import HEADERS, csv_bytes, people, xlsx_bytes
+from .test_import_wizard import two_sheet_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ def test_dry_run_json(tmp_path, capsys, world):
         "unchanged": 0,
         "skipped": 0,
         "errors": [],
+        "sheet": "Kandidaten",
         "mapping": {
             "Kandidaatnummer": "candidate_number",
             "Voornaam": "first_name",
@@ -145,3 +147,48 @@ def test_coordinator_command_applies_visibility(tmp_path, capsys, world):
     code, _, err = run(capsys, path, "--as", "coord", "--group", "Techniek 1")
     assert code == 2
     assert "Kandidaatgroep 'Techniek 1' bestaat niet of je bent er niet aan gekoppeld" in err
+
+
+def test_create_groups_from_the_class_column(tmp_path, capsys, world):
+    path = tmp_path / "klassen.xlsx"
+    classes = ["VP2A", "VP2A", "VP2B"]
+    rows = [[*row, klas] for row, klas in zip(people(3, start=230), classes, strict=True)]
+    path.write_bytes(xlsx_bytes(rows, headers=[*HEADERS, "Klas"]))
+    code, out, _ = run(capsys, path, "--as", "coord", "--json")
+    assert code == 1
+    assert [e["message"] for e in json.loads(out)["errors"]] == [
+        "kandidaatgroep bestaat niet of je bent er niet aan gekoppeld"
+    ] * 3
+    assert not CandidateGroup.objects.filter(name__in=["VP2A", "VP2B"]).exists()
+
+    code, out, err = run(capsys, path, "--as", "coord", "--create-groups", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["created"] == 3
+    vp2a, vp2b = CandidateGroup.objects.get(name="VP2A"), CandidateGroup.objects.get(name="VP2B")
+    assert list(vp2a.coordinators.all()) == [world.coordinator]  # so they stay visible
+    assert sorted(c.candidate_number for c in Candidate.objects.filter(groups=vp2a)) == [
+        "0000230",
+        "0000231",
+    ]
+    assert [c.candidate_number for c in Candidate.objects.filter(groups=vp2b)] == ["0000232"]
+
+
+def test_sheet_option(tmp_path, capsys, world):
+    path = tmp_path / "twee.xlsx"
+    path.write_bytes(two_sheet_workbook())
+    code, out, err = run(capsys, path, "--as", "beheerder", "--dry-run", "--json")
+    assert (code, err) == (0, "")
+    assert (json.loads(out)["sheet"], json.loads(out)["rows"]) == ("Vorig jaar", 1)
+    code, out, err = run(
+        capsys, path, "--as", "beheerder", "--sheet", "Kandidaten", "--dry-run", "--json"
+    )
+    assert (code, err) == (0, "")
+    assert (json.loads(out)["sheet"], json.loads(out)["rows"]) == ("Kandidaten", 2)
+    code, out, _ = run(capsys, path, "--as", "beheerder", "--sheet", "Kandidaten", "--dry-run")
+    assert "Gelezen werkblad: Kandidaten" in out
+    code, out, err = run(capsys, path, "--as", "beheerder", "--sheet", "Klassen", "--dry-run")
+    assert code == 2
+    assert err.strip() == (
+        "Het bestand heeft geen werkblad ‘Klassen’. Dit zijn de werkbladen: ‘Uitleg’, "
+        "‘Vorig jaar’, ‘Kandidaten’."
+    )

@@ -5,13 +5,15 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
+from accounts.models import OutgoingMail
 from candidates.models import Candidate, CandidateGroup
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
-from .import_helpers import people, xlsx_bytes
+from .fault_helpers import page_text
+from .import_helpers import HEADERS, people, run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -233,12 +235,13 @@ def test_double_click_imports_once(client, world, django_capture_on_commit_callb
     assert Candidate.objects.filter(candidate_number__in=["0000095", "0000096"]).count() == 2
 
 
-def test_new_group_button(client, world):
+def test_new_group_button_selects_the_new_group_in_the_dropdown(client, world):
     login(client, world.coordinator)
     upload(client, xlsx_bytes(people(1, start=97)))
     batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
     response = client.post(
-        reverse("imports:group", args=[batch.pk]),
+        url,
         {
             "status": "active",
             "group": "",
@@ -246,22 +249,135 @@ def test_new_group_button(client, world):
             "create_group": "1",
         },
     )
-    assert response["Location"] == reverse("imports:group", args=[batch.pk])
-    page = client.get(response["Location"]).content.decode()
-    assert "Verpleegkunde 2027" in page
+    assert response["Location"] == url
+    page = client.get(url).content.decode()
+    # The dropdown says what was chosen; the name field is empty again for another name.
+    assert '<option value="nieuw" selected>Verpleegkunde 2027 (nieuw)</option>' in page
+    assert '<option value="" selected>' not in page
+    assert 'name="new_group_name" value=' not in page
+    # One banner says it, not two.
+    assert page.count("Verpleegkunde 2027") == 2  # the option and the banner
+    assert page.count('role="status"') == 1
+    assert "Gekozen: nieuwe kandidaatgroep 'Verpleegkunde 2027'" in page
     assert not CandidateGroup.objects.filter(name="Verpleegkunde 2027").exists()
     batch.refresh_from_db()
+    assert (batch.options["new_group_name"], batch.options["group_id"]) == (
+        "Verpleegkunde 2027",
+        None,
+    )
+    # 'Volgende stap' with the dropdown as shown keeps the new group.
+    response = client.post(url, {"status": "active", "group": "nieuw", "new_group_name": ""})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    batch.refresh_from_db()
     assert batch.options["new_group_name"] == "Verpleegkunde 2027"
+    supervisors = client.get(response["Location"]).content.decode()
+    assert (
+        "De begeleiders worden aan de kandidaatgroep &#x27;Verpleegkunde 2027&#x27; gekoppeld."
+        in supervisors
+    )
+    # Choosing an existing group instead drops the new one.
+    client.post(url, {"status": "active", "group": world.own_group.pk, "new_group_name": ""})
+    batch.refresh_from_db()
+    assert (batch.options["new_group_name"], batch.options["group_id"]) == (
+        "",
+        world.own_group.pk,
+    )
+    page = client.get(url).content.decode()
+    assert f'<option value="{world.own_group.pk}" selected>Zorg 1</option>' in page
+    assert "(nieuw)" not in page
 
 
-def test_coordinator_confirm_blocked_without_own_group(client, world):
+def test_new_group_button_with_the_name_of_an_own_group_selects_it(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=96)))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
+    client.post(
+        url, {"status": "active", "group": "", "new_group_name": "zorg 1", "create_group": "1"}
+    )
+    page = client.get(url).content.decode()
+    assert f'<option value="{world.own_group.pk}" selected>Zorg 1</option>' in page
+    assert page.count("De bestaande kandidaatgroep &#x27;Zorg 1&#x27; is gekozen.") == 1
+    assert "(nieuw)" not in page
+    assert (
+        CandidateGroup.objects.filter(name__iexact="zorg 1", organisation=world.college).count()
+        == 1
+    )
+
+
+SEED_WARNING = (
+    "Let op: voeg de kandidaten direct toe aan een kandidaatgroep waaraan je als "
+    "toetscoördinator gekoppeld bent. Als je dit niet doet, zijn de kandidatenaccounts na het "
+    "importeren niet meer voor jou zichtbaar."
+)
+
+
+def test_coordinator_without_a_group_is_refused_at_the_group_step(client, world):
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(2, start=98)))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:group", args=[batch.pk])
+    response = client.post(url, {"status": "active", "group": "", "new_group_name": ""})
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The seed's warning, once: as the error of the group field, in place of the usual note.
+    assert page.count("niet meer voor jou zichtbaar") == 1
+    assert (SEED_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld.").replace(
+        "'", "&#x27;"
+    ) in page
+    assert 'aria-invalid="true"' in page and 'name="group"' in page
+    # With a group of their own the step passes.
+    response = client.post(url, {"status": "active", "group": world.own_group.pk})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+
+
+def test_coordinator_who_may_not_create_groups_is_told_to_choose_one(client, world):
+    world.college.coordinators_may_create_groups = False
+    world.college.save()
+    login(client, world.coordinator)
+    upload(client, xlsx_bytes(people(1, start=101)))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    page = response.content.decode()
+    assert page.count("niet meer voor jou zichtbaar") == 1
+    assert "Een nieuwe groep die je hier maakt" not in page
+
+
+def test_coordinator_whose_file_names_their_group_needs_no_group_here(client, world):
+    login(client, world.coordinator)
+    rows = [[*row, "Zorg 1"] for row in people(2, start=102)]
+    upload(client, xlsx_bytes(rows, headers=[*HEADERS, "Kandidaatgroep"]))
+    batch = ImportBatch.objects.get()
+    assert "group" in batch.mapping.values()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Je hebt geen kandidaatgroep gekozen." in page
+
+
+def test_beheerder_may_import_without_a_group(client, world):
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=104)))
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "Je hebt geen kandidaatgroep gekozen. Begeleiders worden dan alleen gekoppeld als je "
+        "ze ook direct aan de kandidaten koppelt." in page
+    )
+    assert "De begeleiders worden aan de kandidaatgroep" not in page
+
+
+def test_coordinator_confirm_blocked_once_when_group_is_lost_later(client, world):
     login(client, world.coordinator)
     upload(client, xlsx_bytes(people(1, start=98)))
     batch = ImportBatch.objects.get()
-    walk_to_confirm(client, batch)
+    walk_to_confirm(client, batch, group=world.own_group)
+    world.own_group.coordinators.remove(world.coordinator)  # unlinked meanwhile
     response = client.post(reverse("imports:confirm", args=[batch.pk]), {"report_email": "c@d.nl"})
     assert response.status_code == 200
-    assert "niet meer voor jou zichtbaar" in response.content.decode()
+    assert response.content.decode().count("niet meer voor jou zichtbaar") == 1
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DRAFT
 
@@ -316,8 +432,6 @@ def test_new_group_button_without_a_name_says_so(client, world):
 
 
 def test_history_shows_dates_in_dutch(client, world, django_capture_on_commit_callbacks):
-    from .import_helpers import run_import
-
     run_import(
         world.beheerder,
         xlsx_bytes(people(1, start=110)),
@@ -327,3 +441,228 @@ def test_history_shows_dates_in_dutch(client, world, django_capture_on_commit_ca
     login(client, world.beheerder)
     page = client.get(reverse("imports:history")).content.decode()
     assert "geldig tot 31 jul 2027" in page
+
+
+def test_progress_follows_the_mails_after_the_import(client, world):
+    batch = run_import(
+        world.beheerder, xlsx_bytes(people(1, start=120)), group_id=world.own_group.pk
+    )
+    assert batch.status == ImportBatch.Status.DONE
+    OutgoingMail.objects.filter(batch_id=batch.pk).delete()
+    status = OutgoingMail.Status
+
+    def mail(state, error=""):
+        return OutgoingMail.objects.create(
+            kind=OutgoingMail.Kind.CREDENTIALS,
+            batch_id=batch.pk,
+            to="k@leerling.example",
+            subject="Inloggegevens",
+            status=state,
+            last_error=error,
+        )
+
+    mails = [
+        mail(status.SENT),
+        mail(status.PENDING),
+        mail(status.PENDING, "SMTPServerDisconnected: 421 try again later"),
+        mail(status.FAILED, "550 Mailbox unavailable"),
+    ]
+    OutgoingMail.objects.create(  # another batch's mail counts nowhere here
+        kind=OutgoingMail.Kind.CREDENTIALS, to="x@y.nl", subject="x", status=status.PENDING
+    )
+    login(client, world.beheerder)
+    progress = reverse("imports:progress", args=[batch.pk])
+    data = client.get(progress).json()
+    assert data["status"] == "done"
+    assert data["mail"] == {"sent": 1, "pending": 2, "failed": 1, "retrying": 1}
+    page = client.get(reverse("imports:result", args=[batch.pk])).content.decode()
+    assert '<ul id="mail-counts" data-pending="2" data-failed="1">' in page
+    assert '<span data-mail="retrying">1</span>' in page
+    assert '<li data-mail-item="retrying">' in page  # not hidden
+    OutgoingMail.objects.filter(pk__in=[m.pk for m in mails[1:3]]).update(
+        status=status.SENT, last_error=""
+    )
+    assert client.get(progress).json()["mail"] == {
+        "sent": 3,
+        "pending": 0,
+        "failed": 1,
+        "retrying": 0,
+    }
+    page = client.get(reverse("imports:result", args=[batch.pk])).content.decode()
+    assert '<ul id="mail-counts" data-pending="0" data-failed="1">' in page
+    assert '<li data-mail-item="retrying" hidden>' in page
+
+
+# --- The file's group column: create the missing groups, or ignore the column ----------------
+
+CLASS_HEADERS = [*HEADERS, "Klas"]
+
+
+def class_file(start: int) -> bytes:
+    classes = ["VP2A", "VP2A", "VP2B", "Zorg 1"]
+    rows = [[*row, klas] for row, klas in zip(people(4, start=start), classes, strict=True)]
+    return xlsx_bytes(rows, headers=CLASS_HEADERS)
+
+
+def test_check_offers_to_create_the_missing_groups_or_ignore_the_column(client, world):
+    login(client, world.beheerder)
+    upload(client, class_file(130))
+    batch = ImportBatch.objects.get()
+    assert batch.mapping["6"] == "group"
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert (
+        "In de kolom 'Klas' staan kandidaatgroepen die niet bestaan of waaraan je niet "
+        "gekoppeld bent:" in page
+    )
+    assert "<li>VP2A: 2 kandidaten</li>" in page and "<li>VP2B: 1 kandidaat</li>" in page
+    assert "Maak de ontbrekende kandidaatgroepen aan: VP2A, VP2B (2 groepen, 3 kandidaten)" in page
+    assert "Negeer deze kolom" in page
+    assert "aan jou gekoppeld" not in page  # a beheerder's groups are not linked to them
+    assert 'data-count="errors">3<' in page
+
+    # Create: stored on the batch, and the check shown again with the new counts.
+    response = client.post(url, {"group_column": "create"})
+    assert response["Location"] == url
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (True, False)
+    page = client.get(url).content.decode()
+    assert 'data-count="errors">0<' in page and 'data-count="new">4<' in page
+    assert (
+        "De ontbrekende kandidaatgroepen worden bij het importeren aangemaakt: VP2A, VP2B." in page
+    )
+    assert "Negeer deze kolom" not in page
+
+    # Taken back, then the column ignored.
+    client.post(url, {"group_column": "undo"})
+    assert 'data-count="errors">3<' in client.get(url).content.decode()
+    client.post(url, {"group_column": "ignore"})
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (False, True)
+    page = client.get(url).content.decode()
+    assert 'data-count="errors">0<' in page and 'data-count="new">4<' in page
+    assert "De kolom 'Klas' wordt genegeerd" in page
+    assert not CandidateGroup.objects.filter(name__in=["VP2A", "VP2B"]).exists()
+
+
+def test_coordinator_is_told_the_new_groups_are_linked_to_them(client, world):
+    login(client, world.coordinator)
+    upload(client, class_file(140))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert (
+        "Als je de groepen aanmaakt, worden ze aan jou gekoppeld: zo blijven de kandidaten voor "
+        "jou zichtbaar." in page
+    )
+    client.post(url, {"group_column": "create"})
+    page = client.get(url).content.decode()
+    assert "Ze worden aan jou gekoppeld." in page
+    # Every row lands in a group of theirs (own or new): no group needed at step 5.
+    response = client.post(reverse("imports:group", args=[batch.pk]), {"status": "active"})
+    assert response["Location"] == reverse("imports:supervisors", args=[batch.pk])
+
+
+def test_coordinator_who_may_not_create_groups_can_only_ignore_the_column(client, world):
+    world.college.coordinators_may_create_groups = False
+    world.college.save()
+    login(client, world.coordinator)
+    upload(client, class_file(150))
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:check", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert "Negeer deze kolom" in page
+    assert "Maak de ontbrekende kandidaatgroepen aan" not in page
+    client.post(url, {"group_column": "create"})  # forged: refused, nothing stored
+    options = ImportOptions.from_json(ImportBatch.objects.get().options)
+    assert (options.create_groups, options.ignore_group_column) == (False, False)
+
+
+def test_file_without_missing_groups_offers_nothing(client, world):
+    login(client, world.beheerder)
+    rows = [[*row, "Zorg 1"] for row in people(2, start=160)]
+    upload(client, xlsx_bytes(rows, headers=CLASS_HEADERS))
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert "Kandidaatgroepen uit het bestand" not in page
+
+
+def test_result_page_counts_the_candidates_per_group(client, world):
+    batch = run_import(world.beheerder, class_file(170), create_groups=True)
+    assert batch.status == ImportBatch.Status.DONE
+    assert batch.counts["groups"] == [
+        {"name": "VP2A", "count": 2},
+        {"name": "VP2B", "count": 1},
+        {"name": "Zorg 1", "count": 1},
+    ]
+    login(client, world.beheerder)
+    response = client.get(reverse("imports:result", args=[batch.pk]))
+    text = page_text(response)
+    assert "Kandidaten per kandidaatgroep Kandidaatgroep Kandidaten VP2A 2 VP2B 1 Zorg 1 1" in text
+
+
+# --- Sheets ------------------------------------------------------------------------------------
+
+
+def two_sheet_workbook() -> bytes:
+    """An instruction sheet, last year's candidates and this year's: two sheets with a header."""
+    wb = Workbook()
+    wb.active.title = "Uitleg"
+    wb.active.append(["Vul de kandidaten in op het tabblad Kandidaten."])
+    for title, rows in (("Vorig jaar", people(1, start=180)), ("Kandidaten", people(2, start=190))):
+        ws = wb.create_sheet(title)
+        ws.append(HEADERS)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_mapping_says_which_sheet_was_read_and_lets_the_user_choose(client, world):
+    login(client, world.beheerder)
+    upload(client, two_sheet_workbook())
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:mapping", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert "Gelezen werkblad: Vorig jaar" in page
+    assert "Voornaam180" in page and "Voornaam190" not in page
+    assert '<option value="Vorig jaar" selected>Vorig jaar</option>' in page
+    assert '<option value="Kandidaten">Kandidaten</option>' in page
+    assert "Uitleg" not in page  # no header there: nothing to choose
+
+    response = client.post(url, {"sheet": "Kandidaten"})
+    assert response["Location"] == url
+    batch.refresh_from_db()
+    assert (batch.sheet_name, batch.header_row, batch.headers) == ("Kandidaten", 1, HEADERS)
+    page = client.get(url).content.decode()
+    assert "Gelezen werkblad: Kandidaten" in page
+    assert "Voornaam190" in page and "Voornaam180" not in page
+    mapping = {f"col_{i}": f for i, f in batch.mapping.items()}
+    client.post(url, mapping)
+    check = client.get(reverse("imports:check", args=[batch.pk])).content.decode()
+    assert 'data-count="new">2<' in check and "Voornaam191" in check
+
+
+def test_a_sheet_that_is_not_offered_is_refused(client, world):
+    login(client, world.beheerder)
+    upload(client, two_sheet_workbook())
+    batch = ImportBatch.objects.get()
+    client.post(reverse("imports:mapping", args=[batch.pk]), {"sheet": "Uitleg"})
+    batch.refresh_from_db()
+    assert batch.sheet_name == "Vorig jaar"
+
+
+def test_one_sheet_is_named_without_a_choice_and_csv_names_none(client, world):
+    from .import_helpers import csv_bytes
+
+    login(client, world.beheerder)
+    upload(client, xlsx_bytes(people(1, start=200)))
+    batch = ImportBatch.objects.get()
+    page = client.get(reverse("imports:mapping", args=[batch.pk])).content.decode()
+    assert "Gelezen werkblad: Kandidaten" in page
+    assert 'name="sheet"' not in page
+    upload(client, csv_bytes(people(1, start=201)), name="lijst.csv")
+    csv_batch = ImportBatch.objects.get(file_name="lijst.csv")
+    page = client.get(reverse("imports:mapping", args=[csv_batch.pk])).content.decode()
+    assert "Gelezen werkblad" not in page

@@ -33,8 +33,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
+        parser.add_argument(
+            "--sheet",
+            metavar="NAME",
+            help="Het werkblad met de kandidaten (standaard: het "
+            "eerste werkblad met een herkende kopregel).",
+        )
         parser.add_argument("--group")
         parser.add_argument("--create-group", action="store_true")
+        parser.add_argument(
+            "--create-groups",
+            action="store_true",
+            help="Maak de kandidaatgroepen uit de kolom Kandidaatgroep aan als ze niet bestaan.",
+        )
         parser.add_argument("--supervisor", action="append", default=[], metavar="USERNAME")
         parser.add_argument(
             "--link-supervisors",
@@ -73,6 +84,8 @@ class Command(BaseCommand):
         data = path.read_bytes()
         with transaction.atomic():
             batch = services.batch_create_from_upload(actor=actor, file_name=path.name, data=data)
+            if opts["sheet"]:
+                services.batch_set_sheet(batch=batch, sheet=opts["sheet"])
             mapping = self._mapping(batch, opts["map"])
             services.batch_set_mapping(batch=batch, mapping=mapping)
             batch.options = self._options(actor, opts, batch).to_json()
@@ -91,6 +104,7 @@ class Command(BaseCommand):
             "errors": [
                 {"row": e.row, "column": e.column, "message": e.message} for e in plan.errors
             ],
+            "sheet": batch.sheet_name or None,
             "mapping": {batch.headers[int(i)]: f for i, f in batch.mapping.items()},
         }
         has_errors = bool(counts["errors"])
@@ -147,6 +161,7 @@ class Command(BaseCommand):
         options.send_credentials = opts["email_credentials"]
         options.report_email = opts["report_to"]
         options.skip_invalid = opts["skip_invalid"]
+        options.create_groups = opts["create_groups"]
         for key in ("valid_from", "valid_until"):
             if opts[key]:
                 try:
@@ -186,5 +201,7 @@ class Command(BaseCommand):
             f"bijgewerkt, {result['unchanged']} ongewijzigd, {result['skipped']} overgeslagen, "
             f"{len(result['errors'])} fouten."
         )
+        if result["sheet"]:
+            self.stdout.write(f"Gelezen werkblad: {result['sheet']}")
         for error in result["errors"][:50]:
             self.stdout.write(f"  Rij {error['row']}, kolom {error['column']}: {error['message']}")
