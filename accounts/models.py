@@ -147,17 +147,6 @@ class User(AbstractUser):
         rest = " ".join(p for p in (self.first_name, self.surname_prefix) if p)
         return f"{self.last_name}, {rest}" if rest else self.last_name
 
-    @property
-    def is_beheerder(self) -> bool:
-        return self.role == Role.BEHEERDER
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role == Role.TOETSCOORDINATOR
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == Role.BEGELEIDER
 
     @property
     def is_candidate(self) -> bool:

@@ -32,7 +32,7 @@ from accounts.tasks import queue_mails
 from candidates.credentials import GENERATED_HASHER, Credentials, import_result_url
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import groups_linkable_by
-from candidates.services import group_create
+from candidates.services.groups import group_create
 from candidates.slips import render_login_slips
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
