@@ -652,8 +652,8 @@ def _write_rows(
 class _Groups:
     """The groups an import links to by name: the new group chosen in the wizard and those
     named in the class column that do not exist yet. Names that differ only in case are one
-    group. A new group is made by candidates.services.group_create (audited), and linked to
-    the importer when a coordinator imports, so they keep seeing their candidates."""
+    group. A new group is made by candidates.services.groups.group_create (audited), and
+    linked to the importer when a coordinator imports, so they keep seeing their candidates."""
 
     def __init__(self, batch: ImportBatch, actor: User) -> None:
         self.batch, self.actor = batch, actor
