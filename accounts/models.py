@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .passwords import generate_password
+
 
 class Organisation(models.Model):
     """A college (roc). Everything below it is invisible to every other organisation."""
@@ -59,8 +61,6 @@ class Organisation(models.Model):
 
     def new_password(self) -> str:
         """A generated password in this college's format and length."""
-        from .passwords import generate_password
-
         return generate_password(self.password_length, self.password_format)
 
     def default_valid_until(self, today: date | None = None) -> date:
