@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .passwords import generate_password
+
 
 class Organisation(models.Model):
     """A college (roc). Everything below it is invisible to every other organisation."""
@@ -60,8 +62,6 @@ class Organisation(models.Model):
 
     def new_password(self) -> str:
         """A generated password in this college's format and length."""
-        from .passwords import generate_password
-
         return generate_password(self.password_length, self.password_format)
 
     def default_valid_until(self, today: date | None = None) -> date:
@@ -148,17 +148,6 @@ class User(AbstractUser):
         rest = " ".join(p for p in (self.first_name, self.surname_prefix) if p)
         return f"{self.last_name}, {rest}" if rest else self.last_name
 
-    @property
-    def is_beheerder(self) -> bool:
-        return self.role == Role.BEHEERDER
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role == Role.TOETSCOORDINATOR
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == Role.BEGELEIDER
 
     @property
     def is_candidate(self) -> bool:

@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from hijack.signals import hijack_ended, hijack_started
 
+from .middleware import SESSION_STARTED_KEY
 from .models import AuditLog, User
 from .services import audit, client_ip
 
@@ -33,8 +34,6 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 
 
 def _keep_session_start(request) -> None:
-    from .middleware import SESSION_STARTED_KEY
-
     started = getattr(request, "kb_session_started", None)
     if started is not None:
         request.session[SESSION_STARTED_KEY] = started

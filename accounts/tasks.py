@@ -5,6 +5,7 @@ from functools import partial
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 
@@ -49,8 +50,6 @@ def send_mails(self, mail_ids: list[int]) -> None:
     tried on it but retried as one task with back-off. Against a server that hangs, 200 mails
     would each wait EMAIL_TIMEOUT, and 200 separate retrying tasks would each wait it again on
     every retry, keeping every worker busy; one task costs one time-out per attempt."""
-    from django.core.mail import get_connection
-
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     try:
         connection.open()

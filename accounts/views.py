@@ -7,11 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from hijack.views import AcquireUserView
 
 from .forms import LoginForm
 from .models import AuditLog, Role
-from .permissions import impersonation_target_or_404
 from .services import audit, client_ip
 
 
@@ -73,16 +71,3 @@ def password_change(request):
         messages.success(request, _("Je wachtwoord is gewijzigd."))
         return redirect("accounts:home")
     return render(request, "accounts/password_change.html", {"form": form})
-
-
-class ImpersonateView(AcquireUserView):
-    """django-hijack's 'acquire' with the target looked up among the users the actor may see
-    (accounts.permissions), so a malformed or foreign user_pk is a 404, never a 500 or a 403
-    that would confirm the id exists."""
-
-    def get_object(self, queryset=None):
-        if not hasattr(self, "_target"):
-            self._target = impersonation_target_or_404(
-                hijacker=self.request.user, user_pk=self.request.POST["user_pk"]
-            )
-        return self._target

@@ -1,7 +1,8 @@
-"""The visibility rule, in one place.
+"""The visibility rule, in one place, with the two rules built on it: the orphan rule
+(candidates_orphaned_by) and the impersonation rule (can_impersonate).
 
 Every view, export, command and task finds candidates, groups and staff through these
-functions; nothing filters candidates by hand. The rule (issue 2 and the seed document):
+functions; nothing filters candidates by hand. The rule:
 
 - beheerder: every candidate of their own college;
 - toetscoördinator: candidates in a group they are linked to;
@@ -13,17 +14,22 @@ functions; nothing filters candidates by hand. The rule (issue 2 and the seed do
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import AuditLog, Role, User
+from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup, fold
 
 _membership = Candidate.groups.through
+K = TypeVar("K")
 
 
 def candidates_visible_to(user: User) -> QuerySet[Candidate]:
@@ -101,8 +107,73 @@ def supervisors_visible_to(user: User) -> QuerySet[User]:
     return staff_visible_to(user).filter(role=Role.BEGELEIDER, is_active=True)
 
 
-def candidate_visible_to(user: User, pk: int) -> Candidate | None:
-    return candidates_visible_to(user).select_related("user").filter(pk=pk).first()
+def candidates_orphaned_by(
+    user: User, groups_after: Mapping[K, Iterable[int]], *, mine: set[int] | None = None
+) -> list[K]:
+    """The orphan rule: which candidates `user` would lose sight of when each key of
+    `groups_after` ends up in exactly the groups listed for it (group ids).
+
+    A toetscoördinator sees a candidate only through a group they are linked to (`mine`,
+    read from groups_visible_to when not given), so a candidate left outside those groups
+    vanishes from their view. A beheerder sees the whole college, and supervisors and
+    candidates change no links, so for them nothing is ever orphaned. Every unlink or move
+    (bulk unlink, 'Koppelingen', the import) asks here before it warns or refuses.
+    """
+    if user.role != Role.TOETSCOORDINATOR:
+        return []
+    if mine is None:
+        mine = set(groups_visible_to(user).values_list("pk", flat=True))
+    return [key for key, groups in groups_after.items() if not set(groups) & mine]
+
+
+def group_ids_after_unlink(
+    user: User, ids: Iterable[int], group: CandidateGroup
+) -> dict[int, set[int]]:
+    """For the orphan rule: the visible candidates among `ids` that are in `group`, each with
+    the ids of the groups it keeps once unlinked from it (all groups, seen or not)."""
+    in_group = candidates_visible_to(user).filter(pk__in=list(ids), groups=group)
+    after: dict[int, set[int]] = {pk: set() for pk in in_group.values_list("pk", flat=True)}
+    links = _membership.objects.filter(candidate_id__in=after).exclude(candidategroup_id=group.pk)
+    for candidate_id, group_id in links.values_list("candidate_id", "candidategroup_id"):
+        after[candidate_id].add(group_id)
+    return after
+
+
+def can_impersonate(*, hijacker: User, hijacked: User) -> bool:
+    """The impersonation rule ('Log in als deze gebruiker'), django-hijack's permission check.
+
+    Beheerders may become any candidate of their college, coordinators any candidate visible
+    to them. Never staff, superusers, inactive or expired accounts, or another college.
+    """
+    if hijacker.pk == hijacked.pk or hijacked.is_superuser or hijacked.is_staff:
+        return False
+    if hijacker.role not in (Role.BEHEERDER, Role.TOETSCOORDINATOR):
+        return False
+    if hijacked.role != Role.KANDIDAAT or not hijacked.is_active or hijacked.validity_problem():
+        return False
+    if hijacker.organisation_id is None or hijacker.organisation_id != hijacked.organisation_id:
+        return False
+    return candidates_visible_to(hijacker).filter(pk=hijacked.pk).exists()
+
+
+def impersonation_target_or_404(*, hijacker: User, user_pk: Any) -> User:
+    """The user behind 'Log in als deze gebruiker', found only among the accounts the actor
+    may see: an id that is malformed, unknown, or of someone the actor cannot see is the same
+    404, so the form cannot be used to find out which ids exist in other colleges. A visible
+    user one may not become (staff, an inactive candidate) is a 403 later, in can_impersonate.
+    """
+    pk = parse_id(user_pk)
+    if pk is None:
+        raise Http404
+    visible = (
+        pk == hijacker.pk
+        or candidates_visible_to(hijacker).filter(pk=pk).exists()
+        or staff_visible_to(hijacker).filter(pk=pk).exists()
+    )
+    user = User.objects.filter(pk=pk).first() if visible else None
+    if user is None:
+        raise Http404
+    return user
 
 
 # --- Reads built on the rule above --------------------------------------------------------------

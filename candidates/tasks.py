@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import translation
 
-from .services import candidates_deactivate_expired, expiry_digests_queue
+from .services.candidates import candidates_deactivate_expired, expiry_digests_queue
 
 logger = logging.getLogger(__name__)
 

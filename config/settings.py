@@ -183,7 +183,7 @@ AXES_IPWARE_PROXY_COUNT = KB_PROXY_COUNT or None
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # --- Impersonation (django-hijack) -------------------------------------------------------------
-HIJACK_PERMISSION_CHECK = "accounts.permissions.can_impersonate"
+HIJACK_PERMISSION_CHECK = "candidates.selectors.can_impersonate"
 HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, translated)
 
 # --- Sessions ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from hijack import urls as hijack_urls
 
-from accounts.views import ImpersonateView
+from candidates.views.impersonation import ImpersonateView
 
 # django-hijack's URLs with our own 'acquire', which looks the target up among the users the
 # actor may see; the namespace stays "hijack" (templates, the login audit and the middleware

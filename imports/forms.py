@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
 from .fields import FIELDS, REQUIRED_FIELDS
+from .options import ExistingPasswords, PasswordMode
 from .planning import may_create_groups
 from .reading import SUPPORTED_EXTENSIONS
 
@@ -140,18 +141,12 @@ class PasswordForm(forms.Form):
     password_mode = forms.ChoiceField(
         label=_("Wachtwoord"),
         widget=forms.RadioSelect,
-        choices=[
-            ("generate", _("Genereer een willekeurig wachtwoord")),
-            ("file", _("Neem het wachtwoord uit het bestand")),
-        ],
+        choices=PasswordMode.choices,
     )
     existing_passwords = forms.ChoiceField(
         label=_("Bestaande kandidaten"),
         widget=forms.RadioSelect,
-        choices=[
-            ("keep", _("Behoud het wachtwoord van bestaande kandidaten")),
-            ("replace", _("Geef ook bestaande kandidaten een nieuw wachtwoord")),
-        ],
+        choices=ExistingPasswords.choices,
     )
     must_change_password = forms.BooleanField(
         label=_("Kandidaat moet het wachtwoord wijzigen bij de eerste keer inloggen"),
@@ -164,7 +159,7 @@ class PasswordForm(forms.Form):
 
     def clean_password_mode(self):
         mode = self.cleaned_data["password_mode"]
-        if mode == "file" and not self.has_password_column:
+        if mode == PasswordMode.FILE and not self.has_password_column:
             raise forms.ValidationError(
                 _(
                     "Er is geen kolom aan 'Wachtwoord' gekoppeld. Ga terug naar 'Kolommen "

@@ -32,11 +32,6 @@ class ImportBatch(models.Model):
         DONE = "done", _("Voltooid")
         FAILED = "failed", _("Mislukt")
 
-    class PasswordMode(models.TextChoices):
-        GENERATE = "generate", _("Genereer een willekeurig wachtwoord")
-        FILE = "file", _("Neem het wachtwoord uit het bestand")
-        KEEP = "keep", _("Behoud het wachtwoord van bestaande kandidaten")
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
@@ -89,10 +84,6 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
-
-    @property
-    def is_draft(self) -> bool:
-        return self.status == self.Status.DRAFT
 
     @property
     def stuck_after(self) -> datetime | None:

@@ -6,11 +6,28 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PasswordMode(models.TextChoices):
+    """Where new candidates' passwords come from. The values are stored in the batch's JSON."""
+
+    GENERATE = "generate", _("Genereer een willekeurig wachtwoord")
+    FILE = "file", _("Neem het wachtwoord uit het bestand")
+
+
+class ExistingPasswords(models.TextChoices):
+    """What happens to the password of a candidate that already exists."""
+
+    KEEP = "keep", _("Behoud het wachtwoord van bestaande kandidaten")
+    REPLACE = "replace", _("Geef ook bestaande kandidaten een nieuw wachtwoord")
+
 
 @dataclass
 class ImportOptions:
-    password_mode: str = "generate"  # noqa: S105 ("generate" | "file")
-    existing_passwords: str = "keep"  # "keep" | "replace" (for candidates that already exist)
+    password_mode: str = PasswordMode.GENERATE.value
+    existing_passwords: str = ExistingPasswords.KEEP.value
     must_change_password: bool = False
     active: bool = True
     group_id: int | None = None

@@ -23,6 +23,8 @@ from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+
 from .fields import FIELD_BY_NAME, REQUIRED_FIELDS
 
 MAX_LENGTHS = {
@@ -262,8 +264,6 @@ def rows_text(numbers: list[int]) -> str:
 
 def check_passwords(rows: list[CleanRow], *, label: str) -> None:
     """Passwords from the file must pass every configured validator."""
-    from accounts.models import User
-
     for row in rows:
         password = row.values.get("password") or ""
         if not password:

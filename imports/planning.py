@@ -24,10 +24,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Role, User
 from accounts.placeholders import USERNAME_MAX_LENGTH, render_placeholders
 from candidates.models import Candidate, CandidateGroup
-from candidates.selectors import candidates_visible_to, groups_linkable_by
+from candidates.selectors import (
+    candidates_orphaned_by,
+    candidates_visible_to,
+    groups_linkable_by,
+)
 
 from .fields import FIELD_BY_NAME
-from .options import ImportOptions
+from .options import ExistingPasswords, ImportOptions
 from .pipeline import CleanRow, RowError
 
 NEW, UPDATED, UNCHANGED, ERROR = "new", "updated", "unchanged", "error"
@@ -593,7 +597,7 @@ def _diff_account(old: Existing, options: ImportOptions) -> dict[str, list[Any]]
         changes["is_active"] = [old.is_active, options.active]
     if options.valid_until and (old.valid_until is None or old.valid_until < options.valid_until):
         changes["valid_until"] = [_iso(old.valid_until), _iso(options.valid_until)]
-    if options.existing_passwords == "replace":
+    if options.existing_passwords == ExistingPasswords.REPLACE:
         changes["password"] = ["", "••••••"]
     return changes
 
@@ -601,18 +605,21 @@ def _diff_account(old: Existing, options: ImportOptions) -> dict[str, list[Any]]
 def _orphan_guard(
     rows: list[PlannedRow], *, actor: User, options: ImportOptions, mine: set[int]
 ) -> str | None:
-    """The seed's warning, made impossible: a coordinator's candidates must land in a group
-    the coordinator is linked to (`mine`), or they would vanish from their view after the
-    import. A group the import creates counts: it is linked to the coordinator who made it."""
-    if actor.role != Role.TOETSCOORDINATOR or options.new_group_name:
+    """The orphan rule (candidates.selectors.candidates_orphaned_by) applied to the import: a
+    coordinator's candidates must land in a group the coordinator is linked to (`mine`), or
+    they would vanish from their view after the import. A group the import creates counts:
+    it is linked to the coordinator who made it."""
+    if options.new_group_name:
         return None
-    for p in rows:
-        if p.status in (NEW, UPDATED) and not (p.group_ids & mine) and not p.new_group_name:
-            return _(
-                "Kies bij 'Selecteer kandidaatgroep' een groep waaraan je als toetscoördinator "
-                "gekoppeld bent, of maak een nieuwe groep. Anders zijn de kandidaten na het "
-                "importeren niet meer voor jou zichtbaar."
-            )
+    landing = {
+        p.row: p.group_ids for p in rows if p.status in (NEW, UPDATED) and not p.new_group_name
+    }
+    if candidates_orphaned_by(actor, landing, mine=mine):
+        return _(
+            "Kies bij 'Selecteer kandidaatgroep' een groep waaraan je als toetscoördinator "
+            "gekoppeld bent, of maak een nieuwe groep. Anders zijn de kandidaten na het "
+            "importeren niet meer voor jou zichtbaar."
+        )
     return None
 
 

@@ -33,7 +33,7 @@ from accounts.tasks import queue_mails
 from candidates.credentials import GENERATED_HASHER, Credentials, import_result_url
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import groups_linkable_by
-from candidates.services import group_create
+from candidates.services.groups import group_create
 from candidates.slips import render_login_slips
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
@@ -674,8 +674,8 @@ def _write_rows(
 class _Groups:
     """The groups an import links to by name: the new group chosen in the wizard and those
     named in the class column that do not exist yet. Names that differ only in case are one
-    group. A new group is made by candidates.services.group_create (audited), and linked to
-    the importer when a coordinator imports, so they keep seeing their candidates."""
+    group. A new group is made by candidates.services.groups.group_create (audited), and
+    linked to the importer when a coordinator imports, so they keep seeing their candidates."""
 
     def __init__(self, batch: ImportBatch, actor: User) -> None:
         self.batch, self.actor = batch, actor

@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.mail import mail_resend
 from accounts.models import OutgoingMail, Role
 from accounts.permissions import role_required
 from accounts.secrets import unseal
 from accounts.services import client_ip
+from accounts.tasks import queue_mails
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
 from . import services
@@ -564,9 +566,6 @@ def retry(request, pk):
 @require_POST
 @role_required(*STAFF)
 def resend_mails(request, pk):
-    from accounts.mail import mail_resend
-    from accounts.tasks import queue_mails
-
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
     ids = mail_resend(
         mail_ids=list(OutgoingMail.objects.filter(batch_id=batch.pk).values_list("pk", flat=True))

@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import translation
 
 from candidates.models import Candidate
-from candidates.services import candidates_reset_passwords
+from candidates.services.candidates import candidates_reset_passwords
 from imports import services
 
 from .import_helpers import run_import, xlsx_bytes

@@ -15,11 +15,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Role
-from candidates import services
-from candidates.forms import BootstrapFieldsMixin
+from candidates.forms.common import BootstrapFieldsMixin
 from candidates.models import Candidate
 from candidates.pagination import CandidatePaginator
 from candidates.selectors import candidates_filtered, list_rows, with_list_relations
+from candidates.services import candidates as services
 from candidates.widgets import FastSelect
 
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory

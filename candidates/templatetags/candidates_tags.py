@@ -10,7 +10,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
-from imports.models import ImportBatch
+
+from ..audit_registry import VALUE_LABELS as REGISTERED_VALUE_LABELS
 
 register = template.Library()
 
@@ -76,11 +77,8 @@ VALUE_LABELS = {
     "delivery": {"mail": _("e-mail"), "slip": _("inlogbriefje"), "shown": _("eenmalig getoond")},
     "by": {"self": _("de gebruiker zelf")},
     "role": dict(Role.choices),
-    "password_mode": {"generate": _("gegenereerd"), "file": _("uit het bestand")},
-    "existing_passwords": {"keep": _("behouden"), "replace": _("vervangen")},
     "password_format": dict(Organisation._meta.get_field("password_format").choices),
-    "restarted_from": dict(ImportBatch.Status.choices),
-}
+}  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
 LINK_KEYS = {"batch": "batches", "group_id": "groups"}  # shown by name, linked when visible
@@ -108,7 +106,7 @@ def _show(key: str, value, links: dict) -> tuple[str, str | None]:
             return date_format(date.fromisoformat(value), "j b Y"), None
         except ValueError:
             return value, None
-    labels = VALUE_LABELS.get(key, {})
+    labels = VALUE_LABELS.get(key) or REGISTERED_VALUE_LABELS.get(key, {})
     if isinstance(value, str) and value in labels:
         return str(labels[value]), None
     return str(value), None

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from accounts.models import EducationArea, Organisation, Role, User
 from accounts.passwords import generate_password
-from accounts.services import staff_create
 from candidates.models import Candidate, CandidateGroup
-from candidates.services import candidate_create, group_create
+from candidates.services.candidates import candidate_create
+from candidates.services.groups import group_create
+from candidates.services.staff import staff_create
 
 FIRST = [
     "Jan",

@@ -19,7 +19,7 @@ from candidates.selectors import groups_linkable_by, supervisors_visible_to
 from imports import services
 from imports.fields import FIELD_BY_NAME, REQUIRED_FIELDS
 from imports.models import ImportBatch, ImportFile
-from imports.options import ImportOptions
+from imports.options import ExistingPasswords, ImportOptions, PasswordMode
 from imports.reading import ReadError
 
 
@@ -155,8 +155,12 @@ class Command(BaseCommand):
     def _options(self, actor, opts, batch) -> ImportOptions:
         options = ImportOptions.from_json(batch.options)
         options.active = not opts["inactive"]
-        options.password_mode = "file" if opts["password"] == "file" else "generate"
-        options.existing_passwords = "keep" if opts["password"] == "keep" else "replace"
+        options.password_mode = (
+            PasswordMode.FILE if opts["password"] == "file" else PasswordMode.GENERATE
+        ).value
+        options.existing_passwords = (
+            ExistingPasswords.KEEP if opts["password"] == "keep" else ExistingPasswords.REPLACE
+        ).value
         options.must_change_password = opts["must_change_password"]
         options.send_credentials = opts["email_credentials"]
         options.report_email = opts["report_to"]

@@ -1,10 +1,11 @@
-"""Writes about candidates, groups, staff and college settings. Each one audits what it
-changed, with the values before and after (style guide point 7)."""
+"""Writes about candidates: one candidate ('Wijzig deze gebruiker'), bulk actions on a
+selection or a whole group, and the nightly lifecycle. Each one audits what it changed, with
+the values before and after (style guide point 7)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,13 +20,13 @@ from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
 from accounts.mail import mail_queue
-from accounts.models import AuditLog, EducationArea, Organisation, OutgoingMail, Role, User
-from accounts.services import audit, staff_create, staff_update
+from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
+from accounts.services import audit
 from accounts.tasks import queue_mails
 
-from .credentials import GENERATED_HASHER, Credentials
-from .models import Candidate, CandidateGroup
-from .selectors import (
+from ..credentials import GENERATED_HASHER, Credentials
+from ..models import Candidate, CandidateGroup
+from ..selectors import (
     candidates_expiring_for,
     candidates_to_expire,
     coordinators_for_digest,
@@ -49,8 +50,8 @@ def candidate_create(
     is_active: bool = True,
     valid_from: date | None = None,
     valid_until: date | None = None,
-    groups: list[CandidateGroup] = (),
-    supervisors: list[User] = (),
+    groups: Sequence[CandidateGroup] = (),
+    supervisors: Sequence[User] = (),
     ip: str | None = None,
 ) -> Candidate:
     user = User(
@@ -65,10 +66,7 @@ def candidate_create(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
+    user.set_password(password or None)  # None: an unusable password
     user.save()
     candidate = Candidate(
         user=user,
@@ -96,40 +94,8 @@ def candidate_create(
     return candidate
 
 
-@transaction.atomic
-def group_create(
-    *,
-    actor: User | None,
-    organisation: Organisation,
-    name: str,
-    education_area=None,
-    coordinators: list[User] = (),
-    supervisors: list[User] = (),
-    ip: str | None = None,
-) -> CandidateGroup:
-    group = CandidateGroup.objects.create(
-        organisation=organisation, name=name, education_area=education_area
-    )
-    if coordinators:
-        group.coordinators.set(coordinators)
-    if supervisors:
-        group.supervisors.set(supervisors)
-    audit(
-        action=AuditLog.Action.GROUP_CREATED,
-        actor=actor,
-        organisation=organisation,
-        target_repr=name,
-        after={
-            "name": name,
-            "coordinators": sorted(u.username for u in coordinators),
-            "supervisors": sorted(u.username for u in supervisors),
-        },
-        ip=ip,
-    )
-    return group
-
-
 # --- Shared helpers ------------------------------------------------------------------------------
+
 
 def _plain(value: Any) -> Any:
     """Audit rows are JSON: dates become ISO strings."""
@@ -145,13 +111,6 @@ def _group_names_by_candidate(candidate_ids: Iterable[int]) -> dict[int, list[st
     for candidate_id, name in rows.values_list("candidate_id", "candidategroup__name"):
         names[candidate_id].append(name)
     return {pk: sorted(group_names) for pk, group_names in names.items()}
-
-
-def credentials_mail_queue(*, user: User, organisation: Organisation, password: str):
-    """Store one credentials mail; the password is kept only sealed until it is sent."""
-    mail = Credentials(organisation).mail(user, password)
-    mail.save()
-    return mail
 
 
 def slip_entry(
@@ -473,264 +432,6 @@ def candidates_unlink_group(
             ip=ip,
         )
     return len(members)
-
-
-# --- Groups ------------------------------------------------------------------------------------
-
-
-def _group_state(group: CandidateGroup) -> dict[str, Any]:
-    return {
-        "name": group.name,
-        "education_area": group.education_area.name if group.education_area else "",
-        "coordinators": sorted(u.username for u in group.coordinators.all()),
-        "supervisors": sorted(u.username for u in group.supervisors.all()),
-    }
-
-
-@transaction.atomic
-def group_update(
-    *,
-    actor: User,
-    group: CandidateGroup,
-    name: str,
-    education_area: EducationArea | None,
-    supervisors: Iterable[User],
-    coordinators: Iterable[User] | None = None,
-    ip: str | None = None,
-) -> CandidateGroup:
-    """`coordinators=None` leaves them alone: only a beheerder appoints coordinators."""
-    before = _group_state(group)
-    group.name = name
-    group.education_area = education_area
-    group.save(update_fields=["name", "education_area"])
-    group.supervisors.set(list(supervisors))
-    if coordinators is not None:
-        group.coordinators.set(list(coordinators))
-    after = _group_state(group)
-    changed = [key for key in before if before[key] != after[key]]
-    if changed:
-        audit(
-            action=AuditLog.Action.GROUP_CHANGED,
-            actor=actor,
-            organisation=group.organisation,
-            target_repr=group.name,
-            before={k: before[k] for k in changed},
-            after={k: after[k] for k in changed},
-            ip=ip,
-        )
-    return group
-
-
-# --- Staff ('Medewerkers') ---------------------------------------------------------------------
-
-EDITABLE_STAFF_ROLES = (Role.TOETSCOORDINATOR, Role.BEGELEIDER)
-
-
-def _staff_groups(staff: User, role: str):
-    return staff.coordinated_groups if role == Role.TOETSCOORDINATOR else staff.supervised_groups
-
-
-def _staff_set_groups(
-    *, actor: User, staff: User, role: str, groups: Iterable[CandidateGroup], ip: str | None
-) -> None:
-    relation = _staff_groups(staff, role)
-    before = sorted(g.name for g in relation.all())
-    groups = list(groups)
-    after = sorted(g.name for g in groups)
-    if before == after:
-        return
-    relation.set(groups)
-    key = "coordinated_groups" if role == Role.TOETSCOORDINATOR else "supervised_groups"
-    audit(
-        action=AuditLog.Action.GROUP_LINKS_CHANGED,
-        actor=actor,
-        target=staff,
-        before={key: before},
-        after={key: after},
-        ip=ip,
-    )
-
-
-@transaction.atomic
-def staff_member_create(
-    *,
-    actor: User,
-    username: str,
-    role: str,
-    first_name: str = "",
-    surname_prefix: str = "",
-    last_name: str = "",
-    email: str = "",
-    groups: Iterable[CandidateGroup] = (),
-    send_mail: bool = False,
-    ip: str | None = None,
-) -> tuple[User, str]:
-    """Create a coordinator or supervisor of the actor's college with a generated password,
-    returned once for the page (and mailed when asked)."""
-    if role not in EDITABLE_STAFF_ROLES:
-        raise ValueError(f"a beheerder cannot create role {role}")
-    organisation = actor.organisation
-    password = organisation.new_password()
-    staff = staff_create(
-        actor=actor,
-        organisation=organisation,
-        username=username,
-        role=role,
-        first_name=first_name,
-        surname_prefix=surname_prefix,
-        last_name=last_name,
-        email=email,
-        password=password,
-        ip=ip,
-    )
-    staff.must_change_password = True
-    staff.save(update_fields=["must_change_password"])
-    _staff_set_groups(actor=actor, staff=staff, role=role, groups=groups, ip=ip)
-    if send_mail and email:
-        mail = credentials_mail_queue(user=staff, organisation=organisation, password=password)
-        queue_mails([mail.pk])
-    return staff, password
-
-
-@transaction.atomic
-def staff_member_update(
-    *,
-    actor: User,
-    staff: User,
-    groups: Iterable[CandidateGroup],
-    is_active: bool,
-    ip: str | None = None,
-    **changes: Any,
-) -> User:
-    """Names, e-mail, role, status and group links. Changing the role drops the links that
-    belonged to the old role, audited, so nobody keeps seeing candidates through them."""
-    old_role = staff.role
-    new_role = changes.get("role", old_role)
-    if new_role not in EDITABLE_STAFF_ROLES or old_role not in EDITABLE_STAFF_ROLES:
-        raise ValueError("only coordinators and supervisors are edited here")
-    staff_update(actor=actor, staff=staff, ip=ip, **changes)
-    if staff.is_active != is_active:
-        staff.is_active = is_active
-        staff.save(update_fields=["is_active"])
-        audit(
-            action=AuditLog.Action.STATUS_CHANGED,
-            actor=actor,
-            target=staff,
-            before={"is_active": not is_active},
-            after={"is_active": is_active},
-            ip=ip,
-        )
-    if new_role != old_role:
-        _staff_set_groups(actor=actor, staff=staff, role=old_role, groups=[], ip=ip)
-        if old_role == Role.BEGELEIDER:
-            _supervisor_unlink_all_candidates(actor=actor, supervisor=staff, ip=ip)
-    _staff_set_groups(actor=actor, staff=staff, role=new_role, groups=groups, ip=ip)
-    return staff
-
-
-def _supervisor_unlink_all_candidates(*, actor: User, supervisor: User, ip: str | None) -> None:
-    links = Candidate.supervisors.through.objects.filter(user=supervisor).select_related(
-        "candidate__user"
-    )
-    for link in links:
-        candidate = link.candidate
-        before = sorted(candidate.supervisors.values_list("username", flat=True))
-        audit(
-            action=AuditLog.Action.SUPERVISOR_LINKS_CHANGED,
-            actor=actor,
-            target=candidate.user,
-            before={"supervisors": before},
-            after={"supervisors": [u for u in before if u != supervisor.username]},
-            ip=ip,
-        )
-    links.delete()
-
-
-@transaction.atomic
-def staff_reset_password(*, actor: User, staff: User, ip: str | None = None) -> str:
-    """A new generated password for a colleague, shown once. Staff accounts see many
-    candidates, so theirs get the full-strength hasher even though they are generated."""
-    password = actor.organisation.new_password()
-    staff.set_password(password)
-    staff.must_change_password = True
-    staff.save(update_fields=["password", "must_change_password"])
-    audit(
-        action=AuditLog.Action.PASSWORD_RESET,
-        actor=actor,
-        target=staff,
-        after={"method": "generated", "delivery": "shown", "must_change_password": True},
-        ip=ip,
-    )
-    return password
-
-
-# --- College settings ('Instellingen') --------------------------------------------------------
-
-ORGANISATION_SETTINGS = (
-    "school_year_end_day",
-    "school_year_end_month",
-    "password_length",
-    "password_format",
-    "coordinators_may_create_groups",
-    "mail_sender_name",
-    "mail_reply_to",
-    "credentials_mail_text",
-    "username_pattern",
-)
-
-
-@transaction.atomic
-def organisation_settings_update(
-    *,
-    actor: User,
-    organisation: Organisation,
-    changes: dict[str, Any],
-    areas_added: Iterable[str] = (),
-    areas_renamed: Iterable[tuple[EducationArea, str]] = (),
-    areas_deleted: Iterable[EducationArea] = (),
-    ip: str | None = None,
-) -> list[str]:
-    """Save the college's choices and its education areas; one audit row with what changed.
-    Returns the names of the changed settings."""
-    unknown = set(changes) - set(ORGANISATION_SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}")
-    areas = organisation.education_areas
-    before = {f: getattr(organisation, f) for f in changes}
-    before["education_areas"] = sorted(areas.values_list("name", flat=True))
-    changed = [f for f, value in changes.items() if before[f] != value]
-    for f in changed:
-        setattr(organisation, f, changes[f])
-    if changed:
-        organisation.save(update_fields=changed)
-    for area in areas_deleted:
-        area.delete()  # its groups keep existing, without an education area (SET_NULL)
-    areas_renamed = list(areas_renamed)
-    # Two steps, so swapping two names does not trip the unique constraint halfway.
-    for area, _name in areas_renamed:
-        area.name = f"~{area.pk}~"
-        area.save(update_fields=["name"])
-    for area, name in areas_renamed:
-        area.name = name
-        area.save(update_fields=["name"])
-    for name in areas_added:
-        EducationArea.objects.create(organisation=organisation, name=name)
-    after = {f: changes[f] for f in changed}
-    after_areas = sorted(areas.values_list("name", flat=True))
-    if after_areas != before["education_areas"]:
-        changed.append("education_areas")
-        after["education_areas"] = after_areas
-    if changed:
-        audit(
-            action=AuditLog.Action.SETTINGS_CHANGED,
-            actor=actor,
-            organisation=organisation,
-            target_repr=organisation.name,
-            before={f: before[f] for f in changed},
-            after=after,
-            ip=ip,
-        )
-    return changed
 
 
 # --- Lifecycle (nightly) -----------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Instellingen: the college's choices and its education areas."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.mail import PLACEHOLDERS
+from accounts.models import Organisation
+from accounts.passwords import MIN_LENGTH, min_length
+from accounts.placeholders import check_placeholders
+
+
+class SettingsForm(forms.ModelForm):
+    """The college's own choices. Saved through organisation_settings_update (audited)."""
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "school_year_end_day",
+            "school_year_end_month",
+            "password_length",
+            "password_format",
+            "username_pattern",
+            "coordinators_may_create_groups",
+            "mail_sender_name",
+            "mail_reply_to",
+            "credentials_mail_text",
+        ]
+        labels = {
+            "school_year_end_day": _("Einde schooljaar: dag"),
+            "school_year_end_month": _("Einde schooljaar: maand"),
+            "password_length": _("Lengte van gegenereerde wachtwoorden"),
+            "password_format": _("Soort gegenereerde wachtwoorden"),
+            "username_pattern": _("Patroon voor gebruikersnamen"),
+            "coordinators_may_create_groups": _("Toetscoördinatoren mogen groepen aanmaken"),
+            "mail_sender_name": _("Naam van de afzender"),
+            "mail_reply_to": _("Antwoordadres"),
+            "credentials_mail_text": _("Tekst van de mail met inloggegevens"),
+        }
+        help_texts = {
+            "school_year_end_day": _(
+                "De standaard einddatum van de geldigheid van nieuwe accounts."
+            ),
+            "password_length": _(
+                "Minimaal 12 tekens. Gegenereerde wachtwoorden bevatten letters en cijfers "
+                "zonder tekens die op elkaar lijken (0/O, 1/l)."
+            ),
+            "username_pattern": _(
+                "Beschikbaar: {code} (de korte code van de school) en {candidate_number}."
+            ),
+            "credentials_mail_text": _(
+                "Leeg laten voor de standaardtekst. Beschikbaar: {naam}, {gebruikersnaam}, "
+                "{wachtwoord}, {school}, {geldig_tot} en {inlog_url}."
+            ),
+        }
+        widgets = {"credentials_mail_text": forms.Textarea(attrs={"rows": 10})}
+
+    error_messages = {
+        "day": _("Kies een dag van 1 tot en met 31."),
+        "month": _("Kies een maand van 1 tot en met 12."),
+        "no_such_date": _("Die datum bestaat niet in elk jaar. Kies een andere dag."),
+        "length": _("Kies een lengte van %(min)d tot en met 64 tekens."),
+        "needs_password": _("De tekst moet {wachtwoord} en {gebruikersnaam} bevatten."),
+        "needs_number": _("Het patroon moet {candidate_number} bevatten."),
+        "header": _('Gebruik geen regeleinden of de tekens < > " in de naam van de afzender.'),
+    }
+
+    def clean_school_year_end_day(self):
+        day = self.cleaned_data["school_year_end_day"]
+        if not 1 <= day <= 31:
+            raise ValidationError(self.error_messages["day"], code="day")
+        return day
+
+    def clean_school_year_end_month(self):
+        month = self.cleaned_data["school_year_end_month"]
+        if not 1 <= month <= 12:
+            raise ValidationError(self.error_messages["month"], code="month")
+        return month
+
+    def clean_password_length(self):
+        length = self.cleaned_data["password_length"]
+        if not MIN_LENGTH <= length <= 64:
+            raise ValidationError(
+                self.error_messages["length"], code="length", params={"min": MIN_LENGTH}
+            )
+        return length
+
+    def clean_mail_sender_name(self):
+        name = self.cleaned_data["mail_sender_name"]
+        if any(c in name for c in '<>"\r\n'):
+            raise ValidationError(self.error_messages["header"], code="header")
+        return name
+
+    def _check_placeholders(self, text: str, available: tuple[str, ...]) -> set[str]:
+        # Bare {name} only: no format specs, attributes or indexes (accounts.placeholders).
+        return check_placeholders(text, available)
+
+    def clean_credentials_mail_text(self):
+        text = self.cleaned_data["credentials_mail_text"].strip()
+        if text:
+            names = self._check_placeholders(text, PLACEHOLDERS)
+            if not {"wachtwoord", "gebruikersnaam"} <= names:
+                raise ValidationError(self.error_messages["needs_password"], code="needs_password")
+        return text
+
+    def clean_username_pattern(self):
+        pattern = self.cleaned_data["username_pattern"].strip()
+        names = self._check_placeholders(pattern, ("code", "candidate_number"))
+        if "candidate_number" not in names:
+            raise ValidationError(self.error_messages["needs_number"], code="needs_number")
+        return pattern
+
+    def clean(self):
+        data = super().clean()
+        day, month = data.get("school_year_end_day"), data.get("school_year_end_month")
+        if day and month:
+            try:
+                date(2027, month, day)  # 2027 is no leap year: 29 February is refused
+            except ValueError:
+                self.add_error("school_year_end_day", self.error_messages["no_such_date"])
+        fmt, length = data.get("password_format"), data.get("password_length")
+        if fmt and length and length < min_length(fmt):
+            self.add_error(
+                "password_length",
+                ValidationError(
+                    self.error_messages["length"], code="length", params={"min": min_length(fmt)}
+                ),
+            )
+        return data
+
+
+class EducationAreaForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Naam opleidingsgebied"), max_length=100, required=False)
+    delete = forms.BooleanField(label=_("Verwijderen"), required=False)
+
+
+class BaseEducationAreaFormSet(forms.BaseFormSet):
+    error_messages_unique = _("Het opleidingsgebied %(name)s staat er twee keer in.")
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            name = " ".join((form.cleaned_data.get("name") or "").split())
+            if not name or form.cleaned_data.get("delete"):
+                continue
+            if name.casefold() in seen:
+                raise ValidationError(self.error_messages_unique % {"name": name})
+            seen.add(name.casefold())
+
+
+EducationAreaFormSet = forms.formset_factory(
+    EducationAreaForm, formset=BaseEducationAreaFormSet, extra=2, max_num=200
+)

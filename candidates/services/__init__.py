@@ -1,0 +1,1 @@
+"""Writes of the back office, one module per feature: candidates, groups, staff, settings."""
