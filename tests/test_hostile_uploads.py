@@ -370,19 +370,21 @@ FORMULAS = ["=1+1", '=HYPERLINK("http://evil.example","klik")', "+31 6 1234", "-
 
 
 def assert_no_formula(data: bytes) -> list[list]:
-    """No <f> element in any sheet, and every cell that looks like a formula is text."""
+    """No <f> element in any sheet, and every cell that looks like a formula is text. Returns
+    the values of the first sheet (the rows; a report's later sheets hold per-group counts)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
                 assert not re.search(rb"<(\w+:)?f[ >/]", archive.read(name)), name
     workbook = load_workbook(io.BytesIO(data))
-    values = []
+    values: list[list[list]] = []
     for sheet in workbook.worksheets:
+        values.append([])
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", cell.coordinate
-            values.append([cell.value for cell in row])
-    return values
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate}"
+            values[-1].append([cell.value for cell in row])
+    return values[0]
 
 
 def test_error_file_report_and_export_hold_no_formula(
