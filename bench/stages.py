@@ -25,6 +25,7 @@ STAGES = (
     ("imports.services", "build_plan", "plan: diff against the database"),
     ("imports.services", "_generated_passwords", "generate passwords"),
     ("imports.services", "_file_password_hashes", "passwords from file: prepare"),
+    ("imports.services", "_hash_generated", "hash generated passwords (PBKDF2)"),
     ("imports.services", "_hash_all", "hash passwords (PBKDF2, threads)"),
     ("imports.services", "make_password", "hash passwords (PBKDF2, one at a time)"),
     ("imports.services", "_progress", "progress updates"),
