@@ -20,8 +20,9 @@ from accounts.hashers import GeneratedPasswordHasher
 from accounts.models import Organisation, OutgoingMail, User
 from accounts.secrets import seal_json
 
-# Generated passwords (>= 68 bits, see accounts.passwords) may use the cheap hasher; it is
-# upgraded to the full-strength default at the first login. Typed passwords never use it.
+# Generated passwords (>= 67.7 bits, see accounts.passwords) may use the hasher whose cost is
+# derived from their entropy (accounts.hashers); it is upgraded to the full-strength default
+# at the first login. Typed passwords never use it.
 GENERATED_HASHER = GeneratedPasswordHasher.algorithm
 
 

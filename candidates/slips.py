@@ -59,6 +59,12 @@ class _SlipPDF(FPDF):
         self.add_font("slipmono", "", str(FONT_DIR / "DejaVuSansMono.ttf"))
         self.set_creator("Kandidaatbeheer")
         self.set_title(_("Inlogbriefjes"))
+        self._fitted: dict[tuple, tuple[float, str]] = {}
+        self._font: tuple | None = None  # what set_font last chose, to skip repeating it
+
+    def add_page(self, *args, **kwargs) -> None:
+        super().add_page(*args, **kwargs)
+        self._font = None  # a new page selects its font again
 
     def fitted_text(
         self, x: float, y: float, width: float, text: str, family: str, style: str, size: float
@@ -66,18 +72,33 @@ class _SlipPDF(FPDF):
         """Write one line at (x, y), shrinking the font until it fits the slip's width.
 
         Text width grows linearly with the font size, so one measurement gives the size that
-        fits; `text()` draws without cell layout. Ten thousand slips take about a second."""
+        fits; `text()` draws without cell layout. Most lines of a slip (labels, the login
+        address, the notice, a class's header) repeat on every slip, so each distinct line is
+        measured once per document."""
+        key = (family, style, size, width, text)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            fitted = self._fitted[key] = self._fit(width, text, family, style, size)
+        size, text = fitted
+        if (family, style, size) != self._font:
+            self.set_font(family, style, size)
+            self._font = (family, style, size)
+        # Baseline a little below the top, where cell() used to put it.
+        self.text(x, y + size * 0.32, text)
+
+    def _fit(self, width: float, text: str, family: str, style: str, size: float):
         self.set_font(family, style, size)
+        self._font = (family, style, size)
         measured = self.get_string_width(text)
         if measured > width:
             size = max(MIN_FONT_SIZE, size * width / measured)
             self.set_font(family, style, size)
+            self._font = (family, style, size)
             if self.get_string_width(text) > width:
                 while text and self.get_string_width(text + "…") > width:
                     text = text[:-1]
                 text += "…"
-        # Baseline a little below the top, where cell() used to put it.
-        self.text(x, y + size * 0.32, text)
+        return size, text
 
 
 def _draw_slip(

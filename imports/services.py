@@ -19,7 +19,7 @@ from typing import Any
 from celery import current_app
 from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -358,6 +358,7 @@ def _stuck_age() -> timedelta:
 # college's lock: all rows or none.
 
 HASH_THREAD_MIN = 64
+HASH_THREAD_MIN_ITERATIONS = 64
 # Rows per hashing task for passwords from a file: at 0.18 s a hash, about 9 s of work.
 FILE_HASH_CHUNK_ROWS = 50
 # A person chose a password from a file: it gets the full-strength hasher.
@@ -491,10 +492,30 @@ def _passwords(
 
 def _hash_all(passwords: list[str], hasher: str) -> list[str]:
     """Hash on every core: hashlib's PBKDF2 releases the GIL, so threads run in parallel."""
+    return _in_threads(partial(_make_password, hasher=hasher), passwords)
+
+
+def _make_password(password: str, *, hasher: str) -> str:
+    return make_password(password, hasher=hasher)
+
+
+def _in_threads(hash_one, passwords: list[str]) -> list[str]:
     if len(passwords) < HASH_THREAD_MIN:
-        return [make_password(pw, hasher=hasher) for pw in passwords]
+        return [hash_one(pw) for pw in passwords]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda pw: make_password(pw, hasher=hasher), passwords, chunksize=256))
+        return list(pool.map(hash_one, passwords, chunksize=256))
+
+
+def _hash_generated(passwords: list[str], org: Organisation) -> list[str]:
+    """The college's generated passwords, each with the iterations its entropy needs (one
+    at the default 14 mixed characters; see accounts.hashers). Threads only pay off when
+    PBKDF2 itself (which releases the GIL) is the work, not the Python around it."""
+    hasher = get_hasher(GENERATED_HASHER)
+    iterations = hasher.iterations_for(length=org.password_length, fmt=org.password_format)
+    hash_one = partial(hasher.encode_generated, iterations=iterations)
+    if iterations < HASH_THREAD_MIN_ITERATIONS:
+        return [hash_one(pw) for pw in passwords]
+    return _in_threads(hash_one, passwords)
 
 
 def _generated_passwords(batch, org, rows) -> tuple[dict[int, str], dict[int, str]]:
@@ -505,7 +526,7 @@ def _generated_passwords(batch, org, rows) -> tuple[dict[int, str], dict[int, st
     for start in range(0, total, GENERATED_STEP):
         part = rows[start : start + GENERATED_STEP]
         plain = [org.new_password() for _ in part]
-        for p, pw, hashed in zip(part, plain, _hash_all(plain, GENERATED_HASHER), strict=True):
+        for p, pw, hashed in zip(part, plain, _hash_generated(plain, org), strict=True):
             passwords[p.row] = pw
             hashes[p.row] = hashed
         _progress(batch, min(start + GENERATED_STEP, total), total)

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,8 +85,13 @@ def hash_file_passwords(self, batch_id: str, rows: list[int]) -> None:
 @shared_task
 def purge_expired_uploads() -> int:
     """Uploads, encrypted login slips and the encrypted passwords of mails that were never
-    delivered live at most KB_UPLOAD_RETENTION_HOURS (docs/passwords.md)."""
-    now = timezone.now()
+    delivered live at most KB_UPLOAD_RETENTION_HOURS (docs/passwords.md). One transaction:
+    whoever looks sees a batch either untouched or with all of its secrets gone."""
+    with transaction.atomic():
+        return _purge_expired(timezone.now())
+
+
+def _purge_expired(now) -> int:
     expired = ImportBatch.objects.filter(expires_at__lt=now)
     deleted, _count = ImportFile.objects.filter(batch__in=expired).delete()
     expired.exclude(slips=None).update(slips=None)
