@@ -4,6 +4,8 @@ outsider pattern), and the candidates that make every visibility rule visible.""
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from accounts.models import Organisation, Role, User
 from candidates.models import Candidate, CandidateGroup
@@ -11,6 +13,15 @@ from candidates.models import Candidate, CandidateGroup
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory
 
 pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language: a request in English leaves English active
+    in the thread, and code that prints in the active language would then depend on test order."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @dataclass
