@@ -77,10 +77,28 @@ def assert_report_rows(found: list[tuple]) -> None:
     assert found[0] == HEADERS
     passwords = [row[5] for row in found[1:]]
     assert found[1:] == [
-        (2, "rocm-0000200", "0000200", "Voornaam200 Achternaam200", "Zorg 1", passwords[0],
-         "nieuw", "actief", None),
-        (3, "rocm-0000201", "0000201", "Voornaam201 van der Achternaam201", "Zorg 1",
-         passwords[1], "nieuw", "actief", None),
+        (
+            2,
+            "rocm-0000200",
+            "0000200",
+            "Voornaam200 Achternaam200",
+            "Zorg 1",
+            passwords[0],
+            "nieuw",
+            "actief",
+            None,
+        ),
+        (
+            3,
+            "rocm-0000201",
+            "0000201",
+            "Voornaam201 van der Achternaam201",
+            "Zorg 1",
+            passwords[1],
+            "nieuw",
+            "actief",
+            None,
+        ),
     ]
     for username, password in zip(("rocm-0000200", "rocm-0000201"), passwords, strict=True):
         assert check_password(password, User.objects.get(username=username).password)
@@ -215,7 +233,8 @@ def test_report_mail_attaches_the_protected_file_and_says_so(
     set_password(SECRET)
     report = import_with_report(world, django_capture_on_commit_callbacks)
     ((name, content, mimetype),) = report.attachments
-    assert name.endswith(".xlsx")
+    assert name.endswith(".xlsx")  # Excel and LibreOffice ask for the password on opening
+    assert mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     with pytest.raises(zipfile.BadZipFile):
         load_workbook(io.BytesIO(content))
     assert_report_rows(decrypted_rows(content, SECRET))
@@ -240,7 +259,7 @@ def command_import(tmp_path, capsys, *extra):
     path = tmp_path / "lijst.xlsx"
     path.write_bytes(xlsx_bytes(people(2, start=200)))
     report = tmp_path / "rapport.xlsx"
-    code, out, err = run(
+    code, _out, err = run(
         capsys, path, "--as", "beheerder", "--group", "Zorg 1", "--report", report, *extra
     )
     return code, err, report
