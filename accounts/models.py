@@ -10,6 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .passwords import generate_password
+from .secrets import seal, unseal
+
+# The password that protects the import-results spreadsheet: long enough that guessing it
+# offline (the file can be copied) is not cheap, short enough to read out over the phone.
+REPORT_PASSWORD_MIN_LENGTH = 8
 
 
 class Organisation(models.Model):
@@ -51,6 +56,9 @@ class Organisation(models.Model):
         default="{code}-{candidate_number}",
         help_text=_("Beschikbaar: {code} en {candidate_number}."),
     )
+    # The import-results spreadsheet lists every generated password, many of them of minors:
+    # with this set it is an encrypted Office file. Kept Fernet-sealed, never shown or mailed.
+    report_password_sealed = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("onderwijsinstelling")
@@ -59,6 +67,20 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_report_password(self) -> bool:
+        return bool(self.report_password_sealed)
+
+    def report_password(self) -> str:
+        """The password for the import-results spreadsheet, or "" when none is set."""
+        if not self.report_password_sealed:
+            return ""
+        return unseal(self.report_password_sealed).decode()
+
+    def set_report_password(self, password: str) -> None:
+        """Seal a new password, or forget it with "" (saving is the caller's)."""
+        self.report_password_sealed = seal(password.encode()) if password else None
 
     def new_password(self) -> str:
         """A generated password in this college's format and length."""

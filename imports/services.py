@@ -48,7 +48,7 @@ from .options import ImportOptions
 from .pipeline import RowError, check_passwords, clean_password, clean_rows
 from .planning import NEW, UPDATED, Plan, PlannedRow, build_plan
 from .reading import ReadError, Table, read_table
-from .reports import import_report_xlsx, row_name
+from .reports import import_report_xlsx, protect_xlsx, row_name
 
 logger = logging.getLogger(__name__)
 
@@ -985,6 +985,9 @@ def _credentials_mails(batch, options, plan, passwords, users, credentials) -> l
 
 def _report_mail(batch: ImportBatch, options: ImportOptions, counts: dict, report: bytes) -> int:
     org = batch.organisation
+    password = org.report_password()
+    if password:
+        report = protect_xlsx(report, password)
     attachment = attachment_secret(
         f"importresultaat-{timezone.localdate():%Y%m%d}.xlsx",
         report,
@@ -1001,6 +1004,7 @@ def _report_mail(batch: ImportBatch, options: ImportOptions, counts: dict, repor
             "counts": counts,
             "school": org.name,
             "credentials_by_mail": options.send_credentials,
+            "report_protected": bool(password),
             "batch_url": import_result_url(batch.pk),
         },
         secret={"attachments": [attachment]},

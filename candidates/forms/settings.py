@@ -9,13 +9,32 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.mail import PLACEHOLDERS
-from accounts.models import Organisation
+from accounts.models import REPORT_PASSWORD_MIN_LENGTH, Organisation
 from accounts.passwords import MIN_LENGTH, min_length
 from accounts.placeholders import check_placeholders
 
 
 class SettingsForm(forms.ModelForm):
-    """The college's own choices. Saved through organisation_settings_update (audited)."""
+    """The college's own choices. Saved through organisation_settings_update (audited).
+
+    The report password is never rendered back: the page only says whether one is set. After
+    cleaning, cleaned_data["report_password"] is None (leave it), "" (remove it) or the new one.
+    """
+
+    report_password = forms.CharField(
+        label=_("Beveilig importresultaten met een wachtwoord"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Minimaal 8 tekens. Met een wachtwoord is het Excel-bestand met de resultaten van "
+            "een import (met de gegenereerde wachtwoorden) versleuteld. Het wachtwoord wordt "
+            "nooit gemaild: geef het zelf door aan wie de resultaten opent."
+        ),
+    )
+    remove_report_password = forms.BooleanField(
+        label=_("Wachtwoord voor importresultaten verwijderen"), required=False
+    )
 
     class Meta:
         model = Organisation
@@ -67,6 +86,13 @@ class SettingsForm(forms.ModelForm):
         "needs_password": _("De tekst moet {wachtwoord} en {gebruikersnaam} bevatten."),
         "needs_number": _("Het patroon moet {candidate_number} bevatten."),
         "header": _('Gebruik geen regeleinden of de tekens < > " in de naam van de afzender.'),
+        "report_password_short": _(
+            "Het wachtwoord voor de importresultaten moet minimaal %(min)d tekens hebben."
+        ),
+        "report_password_both": _(
+            "Vul een nieuw wachtwoord voor de importresultaten in of kies voor verwijderen, "
+            "niet allebei."
+        ),
     }
 
     def clean_school_year_end_day(self):
@@ -114,8 +140,30 @@ class SettingsForm(forms.ModelForm):
             raise ValidationError(self.error_messages["needs_number"], code="needs_number")
         return pattern
 
+    def clean_report_password(self):
+        password = self.cleaned_data["report_password"]
+        if password and len(password) < REPORT_PASSWORD_MIN_LENGTH:
+            raise ValidationError(
+                self.error_messages["report_password_short"],
+                code="report_password_short",
+                params={"min": REPORT_PASSWORD_MIN_LENGTH},
+            )
+        return password
+
+    def _clean_report_password_change(self, data: dict) -> None:
+        password, remove = data.get("report_password"), data.get("remove_report_password")
+        if "report_password" not in data:
+            return  # already refused by clean_report_password
+        if password and remove:
+            self.add_error("report_password", self.error_messages["report_password_both"])
+        elif remove:
+            data["report_password"] = ""
+        elif not password:
+            data["report_password"] = None
+
     def clean(self):
         data = super().clean()
+        self._clean_report_password_change(data)
         day, month = data.get("school_year_end_day"), data.get("school_year_end_month")
         if day and month:
             try:

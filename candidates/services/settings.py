@@ -20,6 +20,7 @@ ORGANISATION_SETTINGS = (
     "mail_reply_to",
     "credentials_mail_text",
     "username_pattern",
+    "report_password",  # None: leave it, "": remove it, else the new password (sealed)
 )
 
 
@@ -39,14 +40,20 @@ def organisation_settings_update(
     unknown = set(changes) - set(ORGANISATION_SETTINGS)
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}")
+    changes = dict(changes)
+    password = _report_password_change(organisation, changes.pop("report_password", None))
     areas = organisation.education_areas
     before = {f: getattr(organisation, f) for f in changes}
     before["education_areas"] = sorted(areas.values_list("name", flat=True))
     changed = [f for f, value in changes.items() if before[f] != value]
     for f in changed:
         setattr(organisation, f, changes[f])
-    if changed:
-        organisation.save(update_fields=changed)
+    if changed or password:
+        fields = [*changed, "report_password_sealed"] if password else changed
+        organisation.save(update_fields=fields)
+    if password:  # the audit row says that it changed, never what it is
+        changed.append("report_password")
+        before["report_password"], changes["report_password"] = password
     for area in areas_deleted:
         area.delete()  # its groups keep existing, without an education area (SET_NULL)
     areas_renamed = list(areas_renamed)
@@ -75,3 +82,15 @@ def organisation_settings_update(
             ip=ip,
         )
     return changed
+
+
+def _report_password_change(
+    organisation: Organisation, password: str | None
+) -> tuple[str, str] | None:
+    """Seal or forget the report password on the instance; (before, after) for the audit row
+    ("none", "set", "new"), or None when nothing changes."""
+    had = "set" if organisation.has_report_password else "none"
+    if password is None or (password == "" and had == "none"):
+        return None
+    organisation.set_report_password(password)
+    return had, ("new" if password else "none")

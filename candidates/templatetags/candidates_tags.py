@@ -50,6 +50,7 @@ FIELD_LABELS = {
     "mail_sender_name": _("Naam van de afzender"),
     "mail_reply_to": _("Antwoordadres"),
     "credentials_mail_text": _("Tekst van de mail met inloggegevens"),
+    "report_password": _("Wachtwoord voor importresultaten"),
     # Imports: the wizard's choices, the outcome, the reason it failed.
     "batch": _("Import"),
     "restarted_from": _("Opnieuw gestart; status was"),
@@ -78,6 +79,7 @@ VALUE_LABELS = {
     "by": {"self": _("de gebruiker zelf")},
     "role": dict(Role.choices),
     "password_format": dict(Organisation._meta.get_field("password_format").choices),
+    "report_password": {"none": _("niet ingesteld"), "set": _("ingesteld"), "new": _("nieuw")},
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many

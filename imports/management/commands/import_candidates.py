@@ -14,13 +14,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import REPORT_PASSWORD_MIN_LENGTH, Role, User
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 from imports import services
 from imports.fields import FIELD_BY_NAME, REQUIRED_FIELDS
 from imports.models import ImportBatch, ImportFile
 from imports.options import ExistingPasswords, ImportOptions, PasswordMode
 from imports.reading import ReadError
+from imports.reports import protect_xlsx
 
 
 class UsageError(Exception):
@@ -61,6 +62,12 @@ class Command(BaseCommand):
         parser.add_argument("--email-credentials", action="store_true")
         parser.add_argument("--report-to", default="")
         parser.add_argument("--report", metavar="PATH.xlsx")
+        parser.add_argument(
+            "--report-password",
+            metavar="WACHTWOORD",
+            help="Versleutel het bestand van --report met dit wachtwoord (standaard: het "
+            "wachtwoord uit de instellingen van de school, als dat er is).",
+        )
         parser.add_argument("--skip-invalid", action="store_true")
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--json", action="store_true")
@@ -78,6 +85,7 @@ class Command(BaseCommand):
         actor = User.objects.filter(username=opts["as_user"], is_active=True).first()
         if actor is None or actor.role not in (Role.BEHEERDER, Role.TOETSCOORDINATOR):
             raise UsageError(f"Gebruiker '{opts['as_user']}' bestaat niet of mag niet importeren.")
+        report_password = self._report_password(actor, opts)
         path = Path(opts["file"])
         if not path.is_file():
             raise UsageError(f"Bestand '{path}' bestaat niet.")
@@ -121,7 +129,8 @@ class Command(BaseCommand):
         if batch.status != ImportBatch.Status.DONE:
             raise services.ImportFailed(batch.failure_reason)
         if opts["report"] and report:
-            Path(opts["report"]).write_bytes(report[0])
+            data = protect_xlsx(report[0], report_password) if report_password else report[0]
+            Path(opts["report"]).write_bytes(data)
         result.update(
             created=batch.counts["new"],
             updated=batch.counts["updated"],
@@ -130,6 +139,20 @@ class Command(BaseCommand):
         )
         self._print(result, opts, dry_run=False)
         return 0
+
+    def _report_password(self, actor: User, opts) -> str:
+        """The password for the --report file: the flag's, else the college's ("" for none)."""
+        password = opts["report_password"]
+        if password is None:
+            return actor.organisation.report_password()
+        if not opts["report"]:
+            raise UsageError("--report-password: gebruik dit samen met --report PAD.xlsx.")
+        if len(password) < REPORT_PASSWORD_MIN_LENGTH:
+            raise UsageError(
+                f"--report-password: het wachtwoord moet minimaal "
+                f"{REPORT_PASSWORD_MIN_LENGTH} tekens hebben."
+            )
+        return password
 
     def _mapping(self, batch, overrides: list[str]) -> dict[str, str]:
         mapping = dict(batch.mapping)
