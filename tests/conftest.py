@@ -10,7 +10,7 @@ from candidates.models import Candidate, CandidateGroup
 
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.helpers.services"]
 
 
 @dataclass

@@ -12,8 +12,8 @@ from candidates.models import Candidate, CandidateGroup
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
-from .fault_helpers import page_text
-from .import_helpers import HEADERS, people, run_import, xlsx_bytes
+from .helpers.imports import HEADERS, people, run_import, xlsx_bytes
+from .helpers.workers import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -654,7 +654,7 @@ def test_a_sheet_that_is_not_offered_is_refused(client, world):
 
 
 def test_one_sheet_is_named_without_a_choice_and_csv_names_none(client, world):
-    from .import_helpers import csv_bytes
+    from .helpers.imports import csv_bytes
 
     login(client, world.beheerder)
     upload(client, xlsx_bytes(people(1, start=200)))

@@ -21,9 +21,9 @@ from config.celery import app
 from imports import tasks
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import page_text
-from .import_helpers import make_batch, people, run_import, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import make_batch, people, run_import, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import page_text
 
 EXPIRED_MAIL = (
     "Niet verzonden binnen 24 uur; het wachtwoord is niet meer bewaard. Stel een nieuw "

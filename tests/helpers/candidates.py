@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounts.models import AuditLog, Role
 from candidates.models import Candidate
 
-from .factories import CandidateFactory, UserFactory
+from ..factories import CandidateFactory, UserFactory
 
 
 def today():

@@ -21,7 +21,9 @@ from config.celery import app
 from imports import tasks
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import (
+from .helpers.imports import people, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import (
     batch_state,
     in_write_transaction,
     mails_of,
@@ -31,8 +33,6 @@ from .fault_helpers import (
     wait_for_status,
     wait_until_settled,
 )
-from .import_helpers import people, xlsx_bytes
-from .services import wait_until
 
 CRASH_ENV = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_SECONDS": "1"}
 ROWS = 10_000

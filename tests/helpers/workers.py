@@ -18,7 +18,7 @@ from config.celery import app
 from imports import services
 from imports.models import ImportBatch
 
-from .import_helpers import make_batch
+from .imports import make_batch
 from .services import wait_until
 
 TAGS = re.compile(r"<[^>]+>")

@@ -283,7 +283,7 @@ def test_rows_escape_every_value_and_link_to_the_edit_page(client, college_list)
 def test_imported_and_reimported_candidates_get_their_sort_key(world):
     from accounts.models import User
 
-    from .import_helpers import people, run_import, xlsx_bytes
+    from .helpers.imports import people, run_import, xlsx_bytes
 
     rows = people(2, start=700)
     rows[0][1:4] = ["Émile", "van der", "Öztürk"]

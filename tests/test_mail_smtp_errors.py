@@ -27,7 +27,9 @@ from accounts.models import OutgoingMail, User
 from imports.models import ImportBatch
 
 from .factories import OrganisationFactory
-from .fault_helpers import (
+from .helpers.imports import people, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import (
     mails_of,
     page_text,
     queue_import,
@@ -37,8 +39,6 @@ from .fault_helpers import (
     wait_for_status,
     wait_until_settled,
 )
-from .import_helpers import people, xlsx_bytes
-from .services import wait_until
 
 FAST_RETRIES = {"KB_MAIL_RETRY_SECONDS": "1"}
 REPORT_TO = "rapport@rocm.example"

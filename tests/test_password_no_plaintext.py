@@ -26,9 +26,9 @@ from accounts.models import OutgoingMail
 from imports.models import ImportBatch
 
 from .factories import TEST_PASSWORD
-from .fault_helpers import mails_of, queue_import, wait_for_status
-from .import_helpers import people, run_import, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import people, run_import, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import mails_of, queue_import, wait_for_status
 
 REPORT_TO = "rapport@rocm.example"
 FILE_HEADERS = ["Kandidaatnummer", "Voornaam", "Achternaam", "E-mailadres", "Wachtwoord"]
