@@ -1,4 +1,4 @@
-"""Issue 6, security: every import URL x every role x own / other user / other college.
+"""Every import URL x every role x own / other user / other college.
 
 The rule (imports.selectors): a beheerder sees every import of their college, a coordinator
 their own; the wizard's steps belong to the uploader alone, and so do the printable login

@@ -1,4 +1,4 @@
-"""Issue 6, faults: the broker is down when 'Importeer' is pressed.
+"""The broker is down when 'Importeer' is pressed.
 
 The user gets a clear Dutch message at once, the batch is kept (queued, with its upload), and
 once Redis is back 'Start de import opnieuw' runs it, once. Two kinds of down: a Redis that

@@ -1,4 +1,4 @@
-"""Issue 6, faults: two coordinators import overlapping files (the same candidate numbers) at
+"""Two coordinators import overlapping files (the same candidate numbers) at
 the same time, on two real workers.
 
 Two moments: the second pressed while the first hashes its passwords (the small file is

@@ -1,4 +1,4 @@
-"""Issue 6, faults: the database fails in the middle of an import.
+"""The database fails in the middle of an import.
 
 The fault is injected by the database itself: a trigger on accounts_user refuses the user of
 row 5,000, after 4,000 users were already inserted in the same transaction. A unique violation

@@ -301,7 +301,7 @@ def test_new_group_button_with_the_name_of_an_own_group_selects_it(client, world
     )
 
 
-SEED_WARNING = (
+COORDINATOR_WARNING = (
     "Let op: voeg de kandidaten direct toe aan een kandidaatgroep waaraan je als "
     "toetscoördinator gekoppeld bent. Als je dit niet doet, zijn de kandidatenaccounts na het "
     "importeren niet meer voor jou zichtbaar."
@@ -316,11 +316,12 @@ def test_coordinator_without_a_group_is_refused_at_the_group_step(client, world)
     response = client.post(url, {"status": "active", "group": "", "new_group_name": ""})
     assert response.status_code == 200
     page = response.content.decode()
-    # The seed's warning, once: as the error of the group field, in place of the usual note.
+    # The wizard's warning for coordinators, once: as the error of the group field, in place of
+    # the usual note.
     assert page.count("niet meer voor jou zichtbaar") == 1
-    assert (SEED_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld.").replace(
-        "'", "&#x27;"
-    ) in page
+    assert (
+        COORDINATOR_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld."
+    ).replace("'", "&#x27;") in page
     assert 'aria-invalid="true"' in page and 'name="group"' in page
     # With a group of their own the step passes.
     response = client.post(url, {"status": "active", "group": world.own_group.pk})

@@ -1,4 +1,4 @@
-"""Issue 6, faults: workers that die, messages that arrive twice, workers on other machines.
+"""Imports on workers that die, messages that arrive twice, workers on other machines.
 
 Everything runs on a real Redis with real `celery worker` processes on the test database.
 A worker killed with SIGKILL acknowledges nothing; Redis gives its message to a worker again

@@ -1,4 +1,4 @@
-"""Issue 6, faults: the SMTP server refuses, answers 421 or 550, or hangs, while an import's
+"""The SMTP server refuses, answers 421 or 550, or hangs, while an import's
 mails go out through a real worker to a real SMTP server on localhost.
 
 Mail tasks retry with back-off and a time-out, a permanent 5xx is final, the failure shows on

@@ -1,4 +1,4 @@
-"""Issue 6, security: no plaintext password in the database (once delivered), in the broker
+"""No plaintext password in the database (once delivered), in the broker
 (Redis, looked at while a worker imports), in a result backend (there is none), or in the
 logs at any level (this process at DEBUG with SQL logging, and a worker at DEBUG).
 

@@ -1,4 +1,4 @@
-"""Issue 6, security: the production profile passes `check --deploy`, and every HTML page the
+"""The production profile passes `check --deploy`, and every HTML page the
 product serves there carries a Content-Security-Policy without inline scripts, HSTS,
 X-Content-Type-Options and a frame-ancestors rule.
 

@@ -1,5 +1,5 @@
-"""Issue 6, hostile and broken input, at the two doors a file comes in by: the wizard's upload
-step and `manage.py import_candidates`, and then in a real worker.
+"""Hostile and broken input, at the two doors a file comes in by: the wizard's upload step
+and `manage.py import_candidates`, and then in a real worker.
 
 For every file: the wizard shows a Dutch sentence saying what is wrong, the command exits 2
 with that sentence as its only output line, no traceback reaches anyone, nothing is written,

@@ -1,4 +1,4 @@
-"""Issue 6, security: uploaded files are unreachable by URL, belong to their uploader's
+"""Uploaded files are unreachable by URL, belong to their uploader's
 college, and are deleted after 24 hours by a scheduled task, together with the encrypted
 login slips and the encrypted passwords of mails that were never delivered.
 """

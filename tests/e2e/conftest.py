@@ -252,7 +252,7 @@ class E2E:
         self.check("inloggen", page=page)
 
     def menu(self, item: str, *, page=None) -> None:
-        """'Beheer' → item, through the main menu, like the seed document says."""
+        """'Beheer' → item, through the main menu, the way staff reach every back-office page."""
         page = page or self.page
         nav = page.get_by_role("navigation", name="Hoofdmenu")
         nav.get_by_role("button", name="Beheer").click()

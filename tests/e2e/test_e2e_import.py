@@ -1,4 +1,4 @@
-"""Scenarios 1 and 2 of issue 7: 'Importeer kandidaten' in the browser, from the example file
+"""'Importeer kandidaten' in the browser, from the example file
 to the candidates in 'Kandidaten' and the mails at the SMTP server.
 
 Scenario 1 runs the import on a real Celery worker (tests/helpers/services.py) on the live server's

@@ -1,4 +1,4 @@
-"""Helpers shared by the issue-4 test files (candidate administration)."""
+"""Helpers shared by the tests of the back office: candidates, groups, staff, audit log."""
 
 from __future__ import annotations
 

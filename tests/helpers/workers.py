@@ -1,4 +1,4 @@
-"""Shared steps of the fault and security tests (issue 6): queue an import the way
+"""Shared steps of the tests that run imports on real workers: queue an import the way
 'Importeer' does, wait for a worker, read a page as text."""
 
 from __future__ import annotations
