@@ -2,7 +2,8 @@
 
 The list is the page staff open most, so it was made cheaper (docs/performance.md); these
 tests pin that nothing visible changed: the same rows on every page in the same order, the
-same form markup, the sort key kept up to date by every write path.
+fast select's markup equal to Django's own, the field template's label, help and error markup
+as Bootstrap 5 styles it, the sort key kept up to date by every write path.
 """
 
 from datetime import date
