@@ -66,8 +66,9 @@ class MustChangePasswordMiddleware:
 
 class DutchFirstLocaleMiddleware:
     """Dutch unless the user chose otherwise. Django's LocaleMiddleware would follow the
-    browser's Accept-Language, so staff with an English browser would land in English; our
-    users expect the words of the seed document. The language picker sets the cookie."""
+    browser's Accept-Language, so staff with an English browser would land in English; the
+    colleges work in Dutch, and their staff expect the Dutch terms of their exam platform whatever
+    their browser says. The language picker sets the cookie."""
 
     def __init__(self, get_response):
         self.get_response = get_response

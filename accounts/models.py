@@ -27,7 +27,7 @@ class Organisation(models.Model):
         unique=True,
         help_text=_("Wordt gebruikt in gegenereerde gebruikersnamen, zoals rocx-0012345."),
     )
-    # The college's own choices ("ieder roc is anders georganiseerd", says the seed).
+    # The college's own choices: every college organises its school year and accounts its own way.
     school_year_end_day = models.PositiveSmallIntegerField(_("einde schooljaar (dag)"), default=31)
     school_year_end_month = models.PositiveSmallIntegerField(
         _("einde schooljaar (maand)"), default=7

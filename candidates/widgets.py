@@ -3,7 +3,7 @@
 Django renders every `<option>` of a Select through a template (select_option.html); with a
 college's 100 groups in the list page's filter and bulk-action forms that was 200 template
 renders per request, a third of the page's time (docs/performance.md). The output is the
-same markup as Django's own select.html (tests/test_list_paging.py compares the two).
+same markup as Django's own select.html (tests/test_candidate_list_paging.py compares the two).
 """
 
 from __future__ import annotations

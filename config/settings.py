@@ -210,7 +210,8 @@ STATIC_URL = "static/"
 # site-packages.
 STATIC_ROOT = Path(env.str("KB_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Nothing of the product writes files: uploads and login slips are sealed rows in the database.
+# Neither the web side nor a worker writes files: uploads and login slips are sealed rows in the
+# database (only `import_candidates --report` writes, where its operator asks).
 # MEDIA_ROOT is only Django's default file storage, never served by URL; the tests use it to
 # show that neither the web side nor a worker writes to disk.
 MEDIA_ROOT = Path(env.str("KB_MEDIA_ROOT", default=str(BASE_DIR / "media")))

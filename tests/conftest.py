@@ -12,7 +12,7 @@ from candidates.models import Candidate, CandidateGroup
 
 from .factories import CandidateFactory, GroupFactory, OrganisationFactory, UserFactory
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.helpers.services"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Issue 6, security: every import URL x every role x own / other user / other college.
+"""Every import URL x every role x own / other user / other college.
 
 The rule (imports.selectors): a beheerder sees every import of their college, a coordinator
 their own; the wizard's steps belong to the uploader alone, and so do the printable login
@@ -19,9 +19,9 @@ from django.urls import reverse
 from accounts.models import OutgoingMail
 from imports.models import ImportBatch
 
-from .fault_helpers import page_text
-from .helpers_candidates import make_superuser, read_xlsx
-from .import_helpers import make_batch, people, run_import, xlsx_bytes
+from .helpers.candidates import make_superuser, read_xlsx
+from .helpers.imports import make_batch, people, run_import, xlsx_bytes
+from .helpers.workers import page_text
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import AuditLog
 from accounts.services import audit
 
-from .helpers_candidates import count_queries, logged_in
+from .helpers.candidates import count_queries, logged_in
 
 AUDIT = reverse("candidates:audit")
 

@@ -9,7 +9,7 @@ from accounts.models import AuditLog, Role
 from candidates.models import Candidate
 
 from .factories import TEST_PASSWORD, GroupFactory, UserFactory
-from .helpers_candidates import days, logged_in, make_candidate, pdf_pages, rows
+from .helpers.candidates import days, logged_in, make_candidate, pdf_pages, rows
 
 
 def edit_url(candidate):

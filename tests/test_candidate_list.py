@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import AuditLog, OutgoingMail
 
 from .factories import CandidateFactory, GroupFactory
-from .helpers_candidates import (
+from .helpers.candidates import (
     count_queries,
     days,
     logged_in,

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import AuditLog, EducationArea, Organisation
 
-from .helpers_candidates import logged_in, rows
+from .helpers.candidates import logged_in, rows
 
 SETTINGS = reverse("candidates:settings")
 

@@ -11,7 +11,7 @@ from candidates.models import Candidate
 from candidates.services.candidates import candidates_reset_passwords
 from imports import services
 
-from .import_helpers import run_import, xlsx_bytes
+from .helpers.imports import run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

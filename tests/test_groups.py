@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import AuditLog, EducationArea, Role
 
 from .factories import TEST_PASSWORD, GroupFactory, UserFactory
-from .helpers_candidates import count_queries, days, logged_in, make_candidates, pdf_pages, rows
+from .helpers.candidates import count_queries, days, logged_in, make_candidates, pdf_pages, rows
 
 GROUPS = reverse("candidates:groups")
 CREATE = reverse("candidates:group_create")

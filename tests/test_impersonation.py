@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import AuditLog, Role
 
 from .factories import UserFactory
-from .helpers_candidates import days, logged_in, make_candidate, make_superuser, rows
+from .helpers.candidates import days, logged_in, make_candidate, make_superuser, rows
 
 ACQUIRE = reverse("hijack:acquire")
 RELEASE = reverse("hijack:release")

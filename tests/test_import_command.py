@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from candidates.models import Candidate, CandidateGroup
 
-from .import_helpers import HEADERS, csv_bytes, people, xlsx_bytes
+from .helpers.imports import HEADERS, csv_bytes, people, xlsx_bytes
 from .test_import_wizard import two_sheet_workbook
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from imports import services
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
-from .import_helpers import make_batch, people, xlsx_bytes
+from .helpers.imports import make_batch, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from candidates.selectors import candidates_visible_to
 from imports import services
 from imports.models import ImportBatch, ImportFile
 
-from .import_helpers import make_batch, people, run_import, xlsx_bytes
+from .helpers.imports import make_batch, people, run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

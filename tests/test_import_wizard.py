@@ -1,6 +1,7 @@
 """The wizard through the Django test client: every step, going back, two tabs, double click."""
 
 import io
+from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,11 +10,12 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.models import OutgoingMail
 from candidates.models import Candidate, CandidateGroup
+from imports.example import COLUMNS, EXAMPLE
 from imports.models import ImportBatch
 from imports.options import ImportOptions
 
-from .fault_helpers import page_text
-from .import_helpers import HEADERS, people, run_import, xlsx_bytes
+from .helpers.imports import HEADERS, people, run_import, xlsx_bytes
+from .helpers.workers import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -69,23 +71,17 @@ def test_example_file(client, world):
     ws = wb["Kandidaten"]
     headers = [c.value for c in ws[1]]
     assert headers[:4] == ["Kandidaatnummer *", "Voornaam *", "Tussenvoegsel", "Achternaam *"]
-    assert ws["A2"].value == "0012345"
+    example_row = [c.value for c in ws[2]]
+    assert example_row[0] == EXAMPLE["candidate_number"]  # text, leading zeros kept
+    assert [v.date() if isinstance(v, datetime) else v for v in example_row] == [
+        EXAMPLE[name] or None for name in COLUMNS
+    ]
     assert ws["A2"].number_format == "@"
     assert ws["F2"].is_date
     # The template's own headers map without any change.
     from imports.fields import suggest_mapping
 
-    assert set(suggest_mapping(headers).values()) == {
-        "candidate_number",
-        "first_name",
-        "surname_prefix",
-        "last_name",
-        "email",
-        "birth_date",
-        "group",
-        "username",
-        "password",
-    }
+    assert set(suggest_mapping(headers).values()) == set(COLUMNS)
 
 
 def test_full_wizard_as_beheerder(client, world, django_capture_on_commit_callbacks):
@@ -305,7 +301,7 @@ def test_new_group_button_with_the_name_of_an_own_group_selects_it(client, world
     )
 
 
-SEED_WARNING = (
+COORDINATOR_WARNING = (
     "Let op: voeg de kandidaten direct toe aan een kandidaatgroep waaraan je als "
     "toetscoördinator gekoppeld bent. Als je dit niet doet, zijn de kandidatenaccounts na het "
     "importeren niet meer voor jou zichtbaar."
@@ -320,11 +316,12 @@ def test_coordinator_without_a_group_is_refused_at_the_group_step(client, world)
     response = client.post(url, {"status": "active", "group": "", "new_group_name": ""})
     assert response.status_code == 200
     page = response.content.decode()
-    # The seed's warning, once: as the error of the group field, in place of the usual note.
+    # The wizard's warning for coordinators, once: as the error of the group field, in place of
+    # the usual note.
     assert page.count("niet meer voor jou zichtbaar") == 1
-    assert (SEED_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld.").replace(
-        "'", "&#x27;"
-    ) in page
+    assert (
+        COORDINATOR_WARNING + " Een nieuwe groep die je hier maakt, wordt aan jou gekoppeld."
+    ).replace("'", "&#x27;") in page
     assert 'aria-invalid="true"' in page and 'name="group"' in page
     # With a group of their own the step passes.
     response = client.post(url, {"status": "active", "group": world.own_group.pk})
@@ -406,17 +403,7 @@ def test_english_example_file_maps_without_changes(client, world):
         wb = load_workbook(io.BytesIO(example_workbook()))
     headers = [c.value for c in wb["Kandidaten"][1]]
     assert headers[0] == "Candidate number *"
-    assert set(suggest_mapping(headers).values()) == {
-        "candidate_number",
-        "first_name",
-        "surname_prefix",
-        "last_name",
-        "email",
-        "birth_date",
-        "group",
-        "username",
-        "password",
-    }
+    assert set(suggest_mapping(headers).values()) == set(COLUMNS)
 
 
 def test_new_group_button_without_a_name_says_so(client, world):
@@ -654,7 +641,7 @@ def test_a_sheet_that_is_not_offered_is_refused(client, world):
 
 
 def test_one_sheet_is_named_without_a_choice_and_csv_names_none(client, world):
-    from .import_helpers import csv_bytes
+    from .helpers.imports import csv_bytes
 
     login(client, world.beheerder)
     upload(client, xlsx_bytes(people(1, start=200)))

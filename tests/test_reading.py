@@ -1,7 +1,7 @@
 """Reading uploads: every supported format arrives as the rows the spreadsheet shows.
 
 The files are built in memory: openpyxl for xlsx, zipfile for hand-made ODS and for
-rewriting parts, plain bytes for CSV. tests/test_hostile_files.py reuses the builders.
+rewriting parts, plain bytes for CSV. tests/test_reading_hostile_files.py reuses the builders.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def dutch():
         yield
 
 
-# --- builders (also used by test_hostile_files) -------------------------------------------------
+# --- builders (also used by test_reading_hostile_files) ---------------------------------------
 
 
 def xlsx_bytes(rows: list[list], *, title: str = "Kandidaten", sheets: int = 1) -> bytes:

@@ -19,7 +19,7 @@ from imports.example import example_workbook
 from imports.models import ImportBatch
 from imports.reading import read_table
 
-from .import_helpers import make_batch
+from .helpers.imports import make_batch
 from .test_reading import ods_bytes, ods_text, read_error, replace_parts, sheet_xml
 
 HEADER = ["Kandidaatnummer", "Voornaam", "Achternaam"]

@@ -1,4 +1,4 @@
-"""Issue 6, security: the production profile passes `check --deploy`, and every HTML page the
+"""The production profile passes `check --deploy`, and every HTML page the
 product serves there carries a Content-Security-Policy without inline scripts, HSTS,
 X-Content-Type-Options and a frame-ancestors rule.
 
@@ -20,9 +20,9 @@ import textwrap
 
 import pytest
 
-from .helpers_candidates import make_superuser
-from .import_helpers import make_batch, people, run_import, xlsx_bytes
-from .services import BASE_DIR, _worker_database_url
+from .helpers.candidates import make_superuser
+from .helpers.imports import make_batch, people, run_import, xlsx_bytes
+from .helpers.services import BASE_DIR, _worker_database_url
 
 HOST = "kandidaten.example.nl"
 NO_ISSUES = "System check identified no issues (0 silenced).\n"

@@ -1,5 +1,5 @@
-"""The real services the other tests lean on (tests/services.py): if these fail, trust nothing
-else about mail, workers or pages."""
+"""The real services the other tests lean on (tests/helpers/services.py): if these fail, trust
+nothing else about mail, workers or pages."""
 
 import json
 import smtplib
@@ -16,7 +16,7 @@ from accounts.models import OutgoingMail, Role
 from config.celery import app
 
 from .factories import TEST_PASSWORD, OrganisationFactory, UserFactory
-from .services import process_running, require_service, wait_until
+from .helpers.services import process_running, require_service, wait_until
 
 SENDER = "Kandidaatbeheer <noreply@example.test>"
 

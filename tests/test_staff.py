@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import AuditLog, EducationArea, Role, User
 
 from .factories import GroupFactory
-from .helpers_candidates import logged_in, rows
+from .helpers.candidates import logged_in, rows
 
 STAFF = reverse("candidates:staff")
 CREATE = reverse("candidates:staff_create")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from .helpers_candidates import count_queries, logged_in, make_candidates
+from .helpers.candidates import count_queries, logged_in, make_candidates
 
 MINE = reverse("candidates:mine")
 ME = reverse("candidates:me")

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.test import override_settings
 from django.urls import reverse
 
-from .helpers_candidates import logged_in
+from .helpers.candidates import logged_in
 
 pytestmark = pytest.mark.django_db
 MB = 1024 * 1024

@@ -1,4 +1,4 @@
-"""Issue 6, security: uploaded files are unreachable by URL, belong to their uploader's
+"""Uploaded files are unreachable by URL, belong to their uploader's
 college, and are deleted after 24 hours by a scheduled task, together with the encrypted
 login slips and the encrypted passwords of mails that were never delivered.
 """
@@ -21,9 +21,9 @@ from config.celery import app
 from imports import tasks
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import page_text
-from .import_helpers import make_batch, people, run_import, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import make_batch, people, run_import, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import page_text
 
 EXPIRED_MAIL = (
     "Niet verzonden binnen 24 uur; het wachtwoord is niet meer bewaard. Stel een nieuw "

@@ -21,7 +21,7 @@ from candidates.models import Candidate
 from imports import services, tasks
 from imports.models import ImportBatch, ImportFile
 
-from .import_helpers import csv_bytes, make_batch, people, xlsx_bytes
+from .helpers.imports import csv_bytes, make_batch, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """End-to-end tests: the app under pytest-django's `live_server` (a thread of this process, on
-the test database, hence transactional_db), driven by Debian's Chromium (tests/services.py).
+the test database, hence transactional_db), driven by Debian's Chromium (tests/helpers/services.py).
 
 Shared here:
 - `people`: one college with staff and candidates with real names, because they appear in the
@@ -30,9 +30,8 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
 )
-from tests.services import _test_failed
-
-from .helpers import assert_accessible, screenshot
+from tests.helpers.browser import assert_accessible, screenshot
+from tests.helpers.services import _test_failed
 
 # --- People ------------------------------------------------------------------------------------
 
@@ -253,7 +252,7 @@ class E2E:
         self.check("inloggen", page=page)
 
     def menu(self, item: str, *, page=None) -> None:
-        """'Beheer' → item, through the main menu, like the seed document says."""
+        """'Beheer' → item, through the main menu, the way staff reach every back-office page."""
         page = page or self.page
         nav = page.get_by_role("navigation", name="Hoofdmenu")
         nav.get_by_role("button", name="Beheer").click()

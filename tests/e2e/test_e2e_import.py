@@ -1,11 +1,11 @@
-"""Scenarios 1 and 2 of issue 7: 'Importeer kandidaten' in the browser, from the example file
-to the candidates in 'Kandidaten' and the mails at the SMTP server.
+"""'Importeer kandidaten' in the browser, from the example file to the candidates in
+'Kandidaten' and the mails at the SMTP server.
 
-Scenario 1 runs the import on a real Celery worker (tests/services.py) on the live server's
-test database and a real Redis broker: the result page is first seen waiting in the queue,
-then the worker starts and the page's own script follows the progress bar to the end.
-Scenario 2 runs with the test settings' default, eager Celery (no broker): the import runs in
-the live server's request, which is all that scenario needs.
+The import of a new group with mail runs on a real Celery worker (tests/helpers/services.py) on
+the live server's test database and a real Redis broker: the result page is first seen waiting
+in the queue, then the worker starts and the page's own script follows the progress bar to the
+end. The file with errors, then fixed, runs with the test settings' default, eager Celery (no
+broker): the import runs in the live server's request, which is all that test needs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from candidates.models import Candidate, CandidateGroup
 from imports.models import ImportBatch
-from tests.import_helpers import HEADERS, xlsx_bytes
+from tests.helpers.imports import HEADERS, xlsx_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

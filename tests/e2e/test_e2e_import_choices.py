@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from candidates.models import Candidate, CandidateGroup
-from tests.import_helpers import HEADERS
+from tests.helpers.imports import HEADERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""Scenarios 4 and 5 of issue 7: what a begeleider and a candidate see after logging in."""
+"""What a begeleider and a candidate see after logging in."""
 
 from __future__ import annotations
 

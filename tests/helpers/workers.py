@@ -1,4 +1,4 @@
-"""Shared steps of the fault and security tests (issue 6): queue an import the way
+"""Shared steps of the tests that run imports on real workers: queue an import the way
 'Importeer' does, wait for a worker, read a page as text."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from config.celery import app
 from imports import services
 from imports.models import ImportBatch
 
-from .import_helpers import make_batch
+from .imports import make_batch
 from .services import wait_until
 
 TAGS = re.compile(r"<[^>]+>")

@@ -15,7 +15,7 @@ from candidates.models import Candidate
 from imports import services
 from imports.models import STUCK_MARGIN, ImportBatch
 
-from .import_helpers import make_batch, people, xlsx_bytes
+from .helpers.imports import make_batch, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

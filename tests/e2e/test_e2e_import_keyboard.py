@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from candidates.models import Candidate
-
-from .helpers import focused_element_html, is_focused, tab_to
+from tests.helpers.browser import focused_element_html, is_focused, tab_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""Issue 6, faults: workers that die, messages that arrive twice, workers on other machines.
+"""Imports on workers that die, messages that arrive twice, workers on other machines.
 
 Everything runs on a real Redis with real `celery worker` processes on the test database.
 A worker killed with SIGKILL acknowledges nothing; Redis gives its message to a worker again
@@ -21,7 +21,9 @@ from config.celery import app
 from imports import tasks
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import (
+from .helpers.imports import people, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import (
     batch_state,
     in_write_transaction,
     mails_of,
@@ -31,8 +33,6 @@ from .fault_helpers import (
     wait_for_status,
     wait_until_settled,
 )
-from .import_helpers import people, xlsx_bytes
-from .services import wait_until
 
 CRASH_ENV = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_SECONDS": "1"}
 ROWS = 10_000

@@ -1,4 +1,4 @@
-"""Helpers shared by the issue-4 test files (candidate administration)."""
+"""Helpers shared by the tests of the back office: candidates, groups, staff, audit log."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounts.models import AuditLog, Role
 from candidates.models import Candidate
 
-from .factories import CandidateFactory, UserFactory
+from ..factories import CandidateFactory, UserFactory
 
 
 def today():

@@ -1,4 +1,4 @@
-"""Issue 6, faults: two coordinators import overlapping files (the same candidate numbers) at
+"""Two coordinators import overlapping files (the same candidate numbers) at
 the same time, on two real workers.
 
 Two moments: the second pressed while the first hashes its passwords (the small file is
@@ -22,9 +22,9 @@ from candidates.models import Candidate
 from imports import services
 from imports.models import ImportBatch
 
-from .fault_helpers import batch_state, in_write_transaction, wait_for_status
-from .import_helpers import make_batch, people, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import make_batch, people, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import batch_state, in_write_transaction, wait_for_status
 
 FIRST, ROWS = 30_000, 6_000  # the large file: 0030000 … 0035999
 SMALL_START, SMALL_ROWS = FIRST + ROWS - 100, 200  # the small file: 100 of those, 100 new

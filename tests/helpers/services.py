@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/15"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -2,7 +2,8 @@
 
 The list is the page staff open most, so it was made cheaper (docs/performance.md); these
 tests pin that nothing visible changed: the same rows on every page in the same order, the
-same form markup, the sort key kept up to date by every write path.
+fast select's markup equal to Django's own, the field template's label, help and error markup
+as Bootstrap 5 styles it, the sort key kept up to date by every write path.
 """
 
 from datetime import date
@@ -283,7 +284,7 @@ def test_rows_escape_every_value_and_link_to_the_edit_page(client, college_list)
 def test_imported_and_reimported_candidates_get_their_sort_key(world):
     from accounts.models import User
 
-    from .import_helpers import people, run_import, xlsx_bytes
+    from .helpers.imports import people, run_import, xlsx_bytes
 
     rows = people(2, start=700)
     rows[0][1:4] = ["Émile", "van der", "Öztürk"]

@@ -1,4 +1,4 @@
-"""Issue 6, faults: the SMTP server refuses, answers 421 or 550, or hangs, while an import's
+"""The SMTP server refuses, answers 421 or 550, or hangs, while an import's
 mails go out through a real worker to a real SMTP server on localhost.
 
 Mail tasks retry with back-off and a time-out, a permanent 5xx is final, the failure shows on
@@ -27,7 +27,9 @@ from accounts.models import OutgoingMail, User
 from imports.models import ImportBatch
 
 from .factories import OrganisationFactory
-from .fault_helpers import (
+from .helpers.imports import people, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import (
     mails_of,
     page_text,
     queue_import,
@@ -37,8 +39,6 @@ from .fault_helpers import (
     wait_for_status,
     wait_until_settled,
 )
-from .import_helpers import people, xlsx_bytes
-from .services import wait_until
 
 FAST_RETRIES = {"KB_MAIL_RETRY_SECONDS": "1"}
 REPORT_TO = "rapport@rocm.example"

@@ -1,4 +1,4 @@
-"""Issue 6, faults: the database fails in the middle of an import.
+"""The database fails in the middle of an import.
 
 The fault is injected by the database itself: a trigger on accounts_user refuses the user of
 row 5,000, after 4,000 users were already inserted in the same transaction. A unique violation
@@ -20,7 +20,7 @@ from candidates.models import Candidate
 from imports import services, tasks
 from imports.models import ImportBatch, ImportFile
 
-from .import_helpers import make_batch, people, xlsx_bytes
+from .helpers.imports import make_batch, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,8 @@ from config.celery import app
 from imports import services
 from imports.models import ImportBatch, ImportPasswordHash
 
-from .import_helpers import make_batch, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import make_batch, xlsx_bytes
+from .helpers.services import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

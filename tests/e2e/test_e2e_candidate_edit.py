@@ -1,4 +1,4 @@
-"""Scenario 3 of issue 7: a beheerder finds a candidate, uses 'Wijzig deze gebruiker' to give
+"""A beheerder finds a candidate, uses 'Wijzig deze gebruiker' to give
 a new password and change the group, then 'Log in als deze gebruiker' and back."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .services import BASE_DIR
+from .helpers.services import BASE_DIR
 
 # What an installed site needs; tests/, bench/ and docs/ stay behind.
 SHIPPED = ("accounts/", "candidates/", "imports/", "config/", "templates/", "static/", "locale/")

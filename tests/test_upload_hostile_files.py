@@ -1,10 +1,10 @@
-"""Issue 6, hostile and broken input, at the two doors a file comes in by: the wizard's upload
-step and `manage.py import_candidates`, and then in a real worker.
+"""Hostile and broken input, at the two doors a file comes in by: the wizard's upload step
+and `manage.py import_candidates`, and then in a real worker.
 
 For every file: the wizard shows a Dutch sentence saying what is wrong, the command exits 2
 with that sentence as its only output line, no traceback reaches anyone, nothing is written,
 and the process that read it (web, command, worker) lives on with bounded memory. The files
-are built here, with the builders of the reader's own tests (tests/test_hostile_files.py).
+are built here, with the builders of the reader's own tests (tests/test_reading_hostile_files.py).
 Every spreadsheet the product writes back (error file, report, export) holds no formula.
 """
 
@@ -32,19 +32,10 @@ from candidates.xlsx import write_workbook
 from imports import services
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import page_text, wait_for_status
-from .import_helpers import HEADERS, csv_bytes, people
-from .import_helpers import xlsx_bytes as candidates_xlsx
-from .services import process_running
-from .test_hostile_files import (
-    BILLION_LAUGHS,
-    MB,
-    RSS_GROWTH_LIMIT_KB,
-    XXE,
-    bomb_sheet,
-    peak_rss_kb,
-    workbook_around,
-)
+from .helpers.imports import HEADERS, csv_bytes, people
+from .helpers.imports import xlsx_bytes as candidates_xlsx
+from .helpers.services import process_running
+from .helpers.workers import page_text, wait_for_status
 from .test_reading import (
     SHEET,
     inline_rows,
@@ -52,6 +43,15 @@ from .test_reading import (
     replace_parts,
     sheet_xml,
     xlsx_with_sheet,
+)
+from .test_reading_hostile_files import (
+    BILLION_LAUGHS,
+    MB,
+    RSS_GROWTH_LIMIT_KB,
+    XXE,
+    bomb_sheet,
+    peak_rss_kb,
+    workbook_around,
 )
 
 SAFETY = "Zo'n bestand wordt om veiligheidsredenen niet gelezen"

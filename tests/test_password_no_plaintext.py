@@ -1,4 +1,4 @@
-"""Issue 6, security: no plaintext password in the database (once delivered), in the broker
+"""No plaintext password in the database (once delivered), in the broker
 (Redis, looked at while a worker imports), in a result backend (there is none), or in the
 logs at any level (this process at DEBUG with SQL logging, and a worker at DEBUG).
 
@@ -26,9 +26,9 @@ from accounts.models import OutgoingMail
 from imports.models import ImportBatch
 
 from .factories import TEST_PASSWORD
-from .fault_helpers import mails_of, queue_import, wait_for_status
-from .import_helpers import people, run_import, xlsx_bytes
-from .services import wait_until
+from .helpers.imports import people, run_import, xlsx_bytes
+from .helpers.services import wait_until
+from .helpers.workers import mails_of, queue_import, wait_for_status
 
 REPORT_TO = "rapport@rocm.example"
 FILE_HEADERS = ["Kandidaatnummer", "Voornaam", "Achternaam", "E-mailadres", "Wachtwoord"]

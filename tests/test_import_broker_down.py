@@ -1,4 +1,4 @@
-"""Issue 6, faults: the broker is down when 'Importeer' is pressed.
+"""The broker is down when 'Importeer' is pressed.
 
 The user gets a clear Dutch message at once, the batch is kept (queued, with its upload), and
 once Redis is back 'Start de import opnieuw' runs it, once. Two kinds of down: a Redis that
@@ -21,15 +21,15 @@ from candidates.models import Candidate
 from config.celery import app
 from imports.models import ImportBatch, ImportFile
 
-from .fault_helpers import (
+from .helpers.imports import people, xlsx_bytes
+from .helpers.services import _reset_celery_connections
+from .helpers.workers import (
     page_text,
     result_page,
     tasks_run,
     wait_for_status,
     wait_until_settled,
 )
-from .import_helpers import people, xlsx_bytes
-from .services import _reset_celery_connections
 from .test_import_wizard import upload, walk_to_confirm
 
 UNREACHABLE = (

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from .services import BASE_DIR
+from .helpers.services import BASE_DIR
 
 SETTINGS = BASE_DIR / "config" / "settings.py"
 README = BASE_DIR / "README.md"

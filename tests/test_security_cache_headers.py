@@ -8,8 +8,8 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from .helpers_candidates import logged_in
-from .import_helpers import make_batch, people, xlsx_bytes
+from .helpers.candidates import logged_in
+from .helpers.imports import make_batch, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

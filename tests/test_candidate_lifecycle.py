@@ -9,7 +9,7 @@ from candidates import tasks  # noqa: F401  (registers the tasks with the Celery
 from config.celery import app as celery_app
 
 from .factories import CandidateFactory, UserFactory
-from .helpers_candidates import days, make_candidate, rows
+from .helpers.candidates import days, make_candidate, rows
 
 NIGHTLY = ("deactivate-expired-candidates", "mail-expiry-digests")
 

@@ -1,0 +1,1 @@
+"""Shared building blocks of the tests, one module per feature."""
