@@ -23,7 +23,7 @@ from .env import BROKER_URL, RESULTS_DIR, ROOT, BenchError
 
 def _reset_connections(app) -> None:
     # Celery and kombu cache connection and producer pools per broker: drop them so the
-    # next publish or ping uses the broker configured now (as tests/services.py does).
+    # next publish or ping uses the broker configured now (as tests/helpers/services.py does).
     from kombu import pools
 
     pools.reset()

@@ -20,7 +20,7 @@ from accounts.passwords import (
     min_length,
 )
 
-from .import_helpers import people, run_import, xlsx_bytes
+from .helpers.imports import people, run_import, xlsx_bytes
 
 GENERATED = GeneratedPasswordHasher.algorithm
 

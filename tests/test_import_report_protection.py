@@ -23,8 +23,8 @@ from candidates.xlsx import write_workbook
 from imports.models import ImportBatch
 from imports.reports import protect_xlsx
 
-from .helpers_candidates import logged_in, rows
-from .import_helpers import people, run_import, xlsx_bytes
+from .helpers.candidates import logged_in, rows
+from .helpers.imports import people, run_import, xlsx_bytes
 from .test_audit_log import _changes, as_beheerder
 from .test_college_settings import SETTINGS, settings_data
 from .test_import_command import run

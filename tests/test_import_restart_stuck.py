@@ -221,5 +221,6 @@ def test_progress_says_when_a_running_batch_became_restartable(client, world, se
         "total": 3,
         "slips_ready": False,
         "stuck": False,
+        "mail": {"sent": 0, "pending": 0, "failed": 0, "retrying": 0},
     }
     assert client.get(reverse("imports:progress", args=[late.pk])).json()["stuck"] is True
