@@ -115,7 +115,8 @@ class SettingsForm(forms.ModelForm):
         return pattern
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         day, month = data.get("school_year_end_day"), data.get("school_year_end_month")
         if day and month:
             try:

@@ -77,7 +77,7 @@ VALUE_LABELS = {
     "delivery": {"mail": _("e-mail"), "slip": _("inlogbriefje"), "shown": _("eenmalig getoond")},
     "by": {"self": _("de gebruiker zelf")},
     "role": dict(Role.choices),
-    "password_format": dict(Organisation._meta.get_field("password_format").choices),
+    "password_format": dict(Organisation._meta.get_field("password_format").flatchoices),
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
