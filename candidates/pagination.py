@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from .models import Candidate
 
 
-class CandidatePaginator(Paginator[Candidate]):
+class CandidatePaginator(Paginator):  # Paginator is not subscriptable at run time
     def __init__(
         self,
         object_list: QuerySet[Candidate],

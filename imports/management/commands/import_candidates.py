@@ -22,6 +22,14 @@ from imports.models import ImportBatch, ImportFile
 from imports.options import ExistingPasswords, ImportOptions, PasswordMode
 from imports.reading import ReadError
 
+# --password: where new candidates' passwords come from, and whether existing candidates get a
+# new one ("keep" generates for new candidates only).
+PASSWORD_CHOICES = {
+    "generate": (PasswordMode.GENERATE, ExistingPasswords.REPLACE),
+    "file": (PasswordMode.FILE, ExistingPasswords.REPLACE),
+    "keep": (PasswordMode.GENERATE, ExistingPasswords.KEEP),
+}
+
 
 class UsageError(Exception):
     pass
@@ -56,7 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--valid-from")
         parser.add_argument("--valid-until")
         parser.add_argument("--inactive", action="store_true")
-        parser.add_argument("--password", choices=["generate", "file", "keep"], default="keep")
+        parser.add_argument("--password", choices=list(PASSWORD_CHOICES), default="keep")
         parser.add_argument("--must-change-password", action="store_true")
         parser.add_argument("--email-credentials", action="store_true")
         parser.add_argument("--report-to", default="")
@@ -155,12 +163,9 @@ class Command(BaseCommand):
     def _options(self, actor, opts, batch) -> ImportOptions:
         options = ImportOptions.from_json(batch.options)
         options.active = not opts["inactive"]
-        options.password_mode = (
-            PasswordMode.FILE if opts["password"] == "file" else PasswordMode.GENERATE
-        ).value
-        options.existing_passwords = (
-            ExistingPasswords.KEEP if opts["password"] == "keep" else ExistingPasswords.REPLACE
-        ).value
+        mode, existing = PASSWORD_CHOICES[opts["password"]]
+        options.password_mode = mode.value
+        options.existing_passwords = existing.value
         options.must_change_password = opts["must_change_password"]
         options.send_credentials = opts["email_credentials"]
         options.report_email = opts["report_to"]
