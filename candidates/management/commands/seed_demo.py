@@ -160,7 +160,11 @@ def _demo_groups_and_candidates(
             # so 'Mijn kandidaten' shows both kinds of link.
             supervisors=[staff["begeleider"]] if i == 25 else [],
         )
-    # An expired candidate, to show the login message.
+    _expired_candidate(demo, zorg, today)
+
+
+def _expired_candidate(demo: Organisation, group: CandidateGroup, today: date) -> None:
+    """An expired candidate, to show the login message."""
     candidate_create(
         actor=None,
         organisation=demo,
@@ -170,7 +174,7 @@ def _demo_groups_and_candidates(
         last_name="Verlopen",
         valid_from=today - timedelta(days=400),
         valid_until=today - timedelta(days=30),
-        groups=[zorg],
+        groups=[group],
         # A known password, so the demo can show what an expired account sees at login.
         password="Verlopen-2025!",  # noqa: S106  demo account that can no longer log in
     )
