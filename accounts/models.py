@@ -170,6 +170,21 @@ class User(AbstractUser):
         rest = " ".join(p for p in (self.first_name, self.surname_prefix) if p)
         return f"{self.last_name}, {rest}" if rest else self.last_name
 
+    @property
+    def college(self) -> Organisation:
+        """The organisation of a college's staff member or candidate. The back office is only
+        for them (role_required refuses a user without one), so a user without one reaching
+        code that needs it is a programming error, not bad input."""
+        if self.organisation is None:
+            raise LookupError(f"user {self.pk} belongs to no college")
+        return self.organisation
+
+    @property
+    def college_id(self) -> int:
+        """The id of `college`, without loading it."""
+        if self.organisation_id is None:
+            raise LookupError(f"user {self.pk} belongs to no college")
+        return self.organisation_id
 
     @property
     def is_candidate(self) -> bool:

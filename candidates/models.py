@@ -112,6 +112,9 @@ class Candidate(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     DERIVED_FIELDS = ("search_text", "name_key")
+    # Not a column: selectors.list_rows sets it on the rows of the candidate list, with the
+    # names of the groups the viewer may see.
+    group_names: list[str]
 
     class Meta:
         verbose_name = _("kandidaat")

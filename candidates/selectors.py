@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -42,15 +43,15 @@ def candidates_visible_to(user: User) -> QuerySet[Candidate]:
         # A subquery instead of a join: no duplicates, so no DISTINCT over 50,000 rows. The
         # links are read by group id alone (no join through the group table), which the
         # index candidate_groups_by_group answers without touching the table.
-        my_groups = CandidateGroup.coordinators.through.objects.filter(user=user)
+        coordinated = CandidateGroup.coordinators.through.objects.filter(user=user)
         in_my_groups = _membership.objects.filter(
-            candidategroup_id__in=my_groups.values("candidategroup_id")
+            candidategroup_id__in=coordinated.values("candidategroup_id")
         )
         return own.filter(pk__in=in_my_groups.values("candidate_id"))
     if user.role == Role.BEGELEIDER:
-        my_groups = CandidateGroup.supervisors.through.objects.filter(user=user)
+        supervised = CandidateGroup.supervisors.through.objects.filter(user=user)
         in_my_groups = _membership.objects.filter(
-            candidategroup_id__in=my_groups.values("candidategroup_id")
+            candidategroup_id__in=supervised.values("candidategroup_id")
         )
         directly = Candidate.supervisors.through.objects.filter(user=user)
         return own.filter(
@@ -230,7 +231,7 @@ def candidates_filtered(
         )
     elif validity == "expired":
         candidates = candidates.filter(user__valid_until__lt=today)
-    order = SORTS.get(sort, SORTS["name"])
+    order: tuple[str | OrderBy, ...] = SORTS.get(sort, SORTS["name"])
     if query.strip() and sort in ("name", "-name"):
         # A search is ordered by lower(name_key) — the same order, since the key is folded
         # already — which the name index cannot serve. PostgreSQL then finds the matches
@@ -302,24 +303,25 @@ def candidate_number_taken(
     *, organisation_id: int, number: str, exclude_pk: int | None = None
 ) -> bool:
     """Uniqueness inside the college (a database constraint); says nothing about visibility."""
-    return (
-        Candidate.objects.filter(organisation_id=organisation_id, candidate_number=number)
-        .exclude(pk=exclude_pk)
-        .exists()
-    )
+    found = Candidate.objects.filter(organisation_id=organisation_id, candidate_number=number)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found.exists()
 
 
 def group_name_taken(*, organisation_id: int, name: str, exclude_pk: int | None = None) -> bool:
-    return (
-        CandidateGroup.objects.filter(organisation_id=organisation_id, name__iexact=name)
-        .exclude(pk=exclude_pk)
-        .exists()
-    )
+    found = CandidateGroup.objects.filter(organisation_id=organisation_id, name__iexact=name)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found.exists()
 
 
 def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
     """Usernames are unique across the installation (the login page has no college picker)."""
-    return User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists()
+    found = User.objects.filter(username__iexact=username)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found.exists()
 
 
 def editable_staff_of(user: User) -> QuerySet[User]:

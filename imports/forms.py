@@ -1,17 +1,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from candidates.forms.common import declared_field
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
 from .fields import FIELDS, REQUIRED_FIELDS
 from .options import ExistingPasswords, PasswordMode
 from .planning import may_create_groups
 from .reading import SUPPORTED_EXTENSIONS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class UploadForm(forms.Form):
@@ -70,7 +76,8 @@ class MappingForm(forms.Form):
             )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         chosen: dict[str, list[str]] = {}
         for column in self.columns:
             field = data.get(f"col_{column['index']}")
@@ -114,7 +121,7 @@ class SheetForm(forms.Form):
 
     def __init__(self, *args, sheets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sheet"].choices = [(name, name) for name in sheets]
+        declared_field(self, "sheet", forms.ChoiceField).choices = [(name, name) for name in sheets]
 
 
 class GroupColumnForm(forms.Form):
@@ -127,7 +134,8 @@ class GroupColumnForm(forms.Form):
     def __init__(self, *args, may_create: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not may_create:
-            self.fields["group_column"].choices = [(self.IGNORE, ""), (self.UNDO, "")]
+            column = declared_field(self, "group_column", forms.ChoiceField)
+            column.choices = [(self.IGNORE, ""), (self.UNDO, "")]
 
 
 class CheckForm(forms.Form):
@@ -198,10 +206,11 @@ class GroupForm(forms.Form):
         self.user = user
         self.pending_name = pending_name
         self.groups = {str(g.pk): g for g in groups_linkable_by(user)}
-        choices = [("", _("— geen groep —"))]
+        choices: list[tuple[str, StrOrPromise]] = [("", _("— geen groep —"))]
         if pending_name:
             choices.append((self.PENDING, _("%(name)s (nieuw)") % {"name": pending_name}))
-        self.fields["group"].choices = choices + [(pk, g.name) for pk, g in self.groups.items()]
+        group = declared_field(self, "group", forms.ChoiceField)
+        group.choices = choices + [(pk, g.name) for pk, g in self.groups.items()]
         self.may_create = may_create_groups(user, user.organisation)
         if not self.may_create:
             del self.fields["new_group_name"]
@@ -214,7 +223,8 @@ class GroupForm(forms.Form):
         return " ".join(self.cleaned_data.get("new_group_name", "").split())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "create_group" in self.data and "new_group_name" in self.fields:
             if not data.get("new_group_name"):
                 self.add_error(
@@ -249,10 +259,15 @@ class GroupForm(forms.Form):
             )
 
 
+class SupervisorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name} ({obj.username})"
+
+
 class SupervisorsForm(forms.Form):
-    supervisors = forms.ModelMultipleChoiceField(
+    supervisors = SupervisorChoiceField(
         label=_("Selecteer begeleiders"),
-        queryset=None,
+        queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -266,10 +281,8 @@ class SupervisorsForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supervisors"].queryset = supervisors_visible_to(user)
-        self.fields["supervisors"].label_from_instance = lambda u: (
-            f"{u.display_name} ({u.username})"
-        )
+        supervisors = declared_field(self, "supervisors", forms.ModelChoiceField)
+        supervisors.queryset = supervisors_visible_to(user)
 
 
 class ValidityForm(forms.Form):
@@ -282,7 +295,8 @@ class ValidityForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             self.add_error(

@@ -378,9 +378,10 @@ def supervisors(request, batch):
 def _supervisors_intro(options: ImportOptions, user) -> str:
     """Say where the supervisors are linked: to the chosen group, or (without one) only to
     the candidates, and then only when 'direct' is ticked."""
-    chosen = options.new_group_name or (
-        groups_linkable_by(user).filter(pk=options.group_id).values_list("name", flat=True).first()
-    )
+    chosen: str | None = options.new_group_name
+    if not chosen and options.group_id is not None:
+        linkable = groups_linkable_by(user).filter(pk=options.group_id)
+        chosen = linkable.values_list("name", flat=True).first()
     if not chosen:
         return _(
             "Je hebt geen kandidaatgroep gekozen. Begeleiders worden dan alleen gekoppeld als je "
@@ -460,7 +461,11 @@ def confirm(request, batch):
         elif not plan.problems:
             services.import_queue(batch=batch, actor=request.user, ip=client_ip(request))
             return redirect("imports:result", pk=batch.pk)
-    group_obj = groups_linkable_by(request.user).filter(pk=options.group_id).first()
+    group_obj = (
+        None
+        if options.group_id is None
+        else groups_linkable_by(request.user).filter(pk=options.group_id).first()
+    )
     chosen_supervisors = supervisors_visible_to(request.user).filter(pk__in=options.supervisor_ids)
     return render_step(
         request,
@@ -533,9 +538,10 @@ def _mail_counts(batch: ImportBatch) -> dict[str, int]:
 
 @role_required(*STAFF)
 def slips(request, pk):
-    batch = get_object_or_404(
-        batches_visible_to(request.user).filter(created_by=request.user).exclude(slips=None), pk=pk
-    )
+    mine = batches_visible_to(request.user).filter(created_by=request.user)
+    batch = get_object_or_404(mine, pk=pk)
+    if batch.slips is None:  # no slips were made, or they were purged
+        raise Http404
     try:
         pdf = unseal(batch.slips)
     except InvalidToken:  # sealed with a key that has since been rotated: gone, as if purged

@@ -11,11 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuditLog, User
 
 from ..selectors import staff_visible_to
-from .common import DATE_INPUT
+from .common import DATE_INPUT, declared_field, staff_label
+
+
+class ActorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return staff_label(obj)
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(
+    actor = ActorChoiceField(
         label=_("Door"), queryset=User.objects.none(), required=False, empty_label=_("Iedereen")
     )
     action = forms.ChoiceField(
@@ -39,10 +44,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = staff_visible_to(user)
-        self.fields["actor"].label_from_instance = lambda u: (
-            f"{u.display_name or u.username} ({u.username})"
-        )
+        declared_field(self, "actor", forms.ModelChoiceField).queryset = staff_visible_to(user)
 
     def _clean_day(self, name: str) -> date | None:
         day = self.cleaned_data[name]

@@ -29,6 +29,7 @@ from .common import (
     BootstrapFieldsMixin,
     GroupChoiceField,
     StaffChoiceField,
+    declared_field,
     supervisor_choices,
 )
 
@@ -70,7 +71,8 @@ class CandidateFilterForm(BootstrapFieldsMixin, forms.Form):
         label=_("Per pagina"),
         required=False,
         coerce=int,
-        empty_value=50,
+        # django-stubs allow only str or None here; Django returns any value as it is.
+        empty_value=50,  # type: ignore[arg-type]
         widget=FastSelect,
         choices=[(n, n) for n in (25, 50, 100, 250)],
     )
@@ -81,7 +83,9 @@ class CandidateFilterForm(BootstrapFieldsMixin, forms.Form):
         choices = [("", _("Alle groepen"))]
         if user.role == Role.BEHEERDER:
             choices.append(("none", _("Zonder kandidaatgroep")))
-        self.fields["group"].choices = choices + [(str(pk), name) for pk, name in self.groups]
+        declared_field(self, "group", forms.ChoiceField).choices = choices + [
+            (str(pk), name) for pk, name in self.groups
+        ]
 
     def filters(self) -> dict:
         """The valid filters; an invalid one (an old link, a group no longer visible) is
@@ -164,13 +168,13 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
     def __init__(self, *args, user: User, groups: list[tuple[int, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["group"].queryset = groups_linkable_by(user).order_by("name")
+        group = declared_field(self, "group", forms.ModelChoiceField)
+        group.queryset = groups_linkable_by(user).order_by("name")
         if groups is not None:
             # The list page has just fetched these (id, name) pairs for its filter: show them
             # instead of querying again. Validation still goes through the queryset above.
-            group = self.fields["group"]
             group.widget.choices = [("", group.empty_label), *groups]
-        self.fields["valid_until"].initial = user.organisation.default_valid_until()
+        self.fields["valid_until"].initial = user.college.default_valid_until()
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
 
@@ -189,7 +193,8 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         return [pk for (pk,) in visible]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == "extend":
             until = data.get("valid_until")
@@ -281,7 +286,8 @@ class CandidateForm(forms.Form):
         return birth_date
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             self.add_error("valid_until", ValidationError(self.error_messages["period"]))
@@ -342,7 +348,8 @@ class PasswordForm(forms.Form):
         self.candidate = candidate
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         mode = data.get("mode")
         if mode == "typed":
             password = data.get("password1")
@@ -404,13 +411,15 @@ class LinksForm(forms.Form):
         self.candidate = candidate
         # Groups the editor may not link (a coordinator sees only their own) stay as they are.
         self.fixed_groups = [g for g in current_groups if g.pk not in linkable_ids]
-        self.fields["groups"].queryset = linkable
-        self.fields["supervisors"].queryset = supervisor_choices(editor, current_supervisors)
+        declared_field(self, "groups", forms.ModelChoiceField).queryset = linkable
+        supervisors = declared_field(self, "supervisors", forms.ModelChoiceField)
+        supervisors.queryset = supervisor_choices(editor, current_supervisors)
         if editor.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "groups" not in data:
             return data
         data["all_groups"] = [*self.fixed_groups, *data["groups"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -13,15 +15,30 @@ from ..selectors import staff_visible_to
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
+F = TypeVar("F", bound=forms.Field)
+
+
+def declared_field(form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """`form.fields[name]` as the field class it was declared with, to set its choices or
+    queryset: `fields` holds every kind of field, so its entries are typed as a plain Field."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+def staff_label(user: User) -> str:
+    return f"{user.display_name or user.username} ({user.username})"
+
 
 class StaffChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name or obj.username} ({obj.username})"
+        return staff_label(obj)
 
 
 class GroupChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: CandidateGroup) -> str:
-        if obj.education_area_id:
+        if obj.education_area is not None:
             return f"{obj.name} ({obj.education_area.name})"
         return obj.name
 
@@ -34,11 +51,11 @@ def supervisor_choices(user: User, current=()):
     )
 
 
-class BootstrapFieldsMixin:
+class BootstrapFieldsMixin(forms.BaseForm):
     """Bootstrap 5's classes on the widgets, for the forms the list page renders with
     templates/candidates/_field.html instead of crispy-forms (whose ten nested templates per
     field cost ~4 ms a field on the page staff open most). A field with errors also gets
-    `is-invalid`, which shows its message."""
+    `is-invalid`, which shows its message. Placed before forms.Form among the bases."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

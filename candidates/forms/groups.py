@@ -12,7 +12,7 @@ from accounts.models import EducationArea, Organisation, Role, User
 from ..models import CandidateGroup
 from ..selectors import group_name_taken, staff_visible_to
 from .candidates import BulkActionForm
-from .common import DATE_INPUT, StaffChoiceField, supervisor_choices
+from .common import DATE_INPUT, StaffChoiceField, declared_field, supervisor_choices
 
 
 class GroupBulkActionForm(forms.Form):
@@ -42,7 +42,8 @@ class GroupBulkActionForm(forms.Form):
         self.fields["valid_until"].initial = organisation.default_valid_until()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == "extend":
             until = data.get("valid_until")
             if not until:
@@ -89,22 +90,21 @@ class GroupForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.user, self.group = user, group
-        self.fields["education_area"].queryset = EducationArea.objects.filter(
-            organisation_id=user.organisation_id
-        )
+        areas = declared_field(self, "education_area", forms.ModelChoiceField)
+        areas.queryset = EducationArea.objects.filter(organisation_id=user.college_id)
         current = list(group.supervisors.all()) if group else []
-        self.fields["supervisors"].queryset = supervisor_choices(user, current)
+        supervisors = declared_field(self, "supervisors", forms.ModelChoiceField)
+        supervisors.queryset = supervisor_choices(user, current)
         if user.role == Role.BEHEERDER:
-            self.fields["coordinators"].queryset = staff_visible_to(user).filter(
-                role=Role.TOETSCOORDINATOR
-            )
+            coordinators = declared_field(self, "coordinators", forms.ModelChoiceField)
+            coordinators.queryset = staff_visible_to(user).filter(role=Role.TOETSCOORDINATOR)
         else:
             del self.fields["coordinators"]  # only a beheerder appoints coordinators
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if group_name_taken(
-            organisation_id=self.user.organisation_id,
+            organisation_id=self.user.college_id,
             name=name,
             exclude_pk=self.group.pk if self.group else None,
         ):

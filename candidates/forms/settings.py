@@ -162,7 +162,8 @@ class SettingsForm(forms.ModelForm):
             data["report_password"] = None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._clean_report_password_change(data)
         day, month = data.get("school_year_end_day"), data.get("school_year_end_month")
         if day and month:

@@ -10,7 +10,7 @@ from accounts.models import EducationArea, Role, User
 
 from ..models import CandidateGroup
 from ..selectors import groups_visible_to, username_taken
-from .common import GroupChoiceField
+from .common import GroupChoiceField, declared_field
 
 
 class StaffForm(forms.Form):
@@ -86,12 +86,11 @@ class StaffForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.user, self.staff = user, staff
-        self.fields["groups"].queryset = (
-            groups_visible_to(user).select_related("education_area").order_by("name")
-        )
-        self.fields["areas"].queryset = EducationArea.objects.filter(
-            organisation_id=user.organisation_id
-        )
+        visible = groups_visible_to(user).select_related("education_area").order_by("name")
+        declared_field(self, "groups", forms.ModelChoiceField).queryset = visible
+        self.visible_groups = visible
+        areas = declared_field(self, "areas", forms.ModelChoiceField)
+        areas.queryset = EducationArea.objects.filter(organisation_id=user.college_id)
         if staff is None:
             del self.fields["is_active"]
         else:
@@ -114,13 +113,14 @@ class StaffForm(forms.Form):
         return username
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("send_mail") and not data.get("email"):
             self.add_error("email", ValidationError(self.error_messages["no_email"]))
         groups = list(data.get("groups") or [])
         areas = data.get("areas") or []
         if areas:
-            by_area = self.fields["groups"].queryset.filter(education_area__in=areas)
+            by_area = self.visible_groups.filter(education_area__in=areas)
             groups = list({g.pk: g for g in [*groups, *by_area]}.values())
         data["all_groups"] = groups
         return data

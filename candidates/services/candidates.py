@@ -304,7 +304,7 @@ def candidates_reset_passwords(
     if delivery not in DELIVERIES:
         raise ValueError(f"unknown delivery {delivery}")
     send_mail = delivery == "mail"
-    organisation = actor.organisation
+    organisation = actor.college
     result = PasswordReset()
     credentials = Credentials(organisation)
     users, mail_ids = [], []
@@ -326,7 +326,7 @@ def candidates_reset_passwords(
             mail.save()
             mail_ids.append(mail.pk)
     User.objects.bulk_update(users, ["password", "must_change_password"], batch_size=500)
-    after = {"method": "generated", "delivery": delivery}
+    after: dict[str, Any] = {"method": "generated", "delivery": delivery}
     if must_change_password is not None:
         after["must_change_password"] = must_change_password
     for user in users:
@@ -495,7 +495,7 @@ def expiry_digests_queue(*, today: date | None = None) -> list[int]:
             continue
         total = expiring.count() if len(rows) > DIGEST_MAX_ROWS else len(rows)
         rows = rows[:DIGEST_MAX_ROWS]
-        organisation = coordinator.organisation
+        organisation = coordinator.college
         context = {
             "naam": coordinator.display_name or coordinator.username,
             "school": organisation.name,
@@ -510,7 +510,10 @@ def expiry_digests_queue(*, today: date | None = None) -> list[int]:
                     "kandidaatnummer": c.candidate_number,
                     "gebruikersnaam": c.user.username,
                     "groepen": ", ".join(g.name for g in c.groups.all()),
-                    "geldig_tot": date_format(c.user.valid_until, "j F Y"),
+                    # candidates_expiring_for finds only candidates with an end date.
+                    "geldig_tot": date_format(c.user.valid_until, "j F Y")
+                    if c.user.valid_until
+                    else "",
                 }
                 for c in rows
             ],

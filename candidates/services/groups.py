@@ -3,7 +3,7 @@ to a group is a candidate write (services.candidates)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -21,8 +21,8 @@ def group_create(
     organisation: Organisation,
     name: str,
     education_area=None,
-    coordinators: list[User] = (),
-    supervisors: list[User] = (),
+    coordinators: Sequence[User] = (),
+    supervisors: Sequence[User] = (),
     ip: str | None = None,
 ) -> CandidateGroup:
     group = CandidateGroup.objects.create(

@@ -86,7 +86,7 @@ def staff_member_create(
     password, returned once for the page (and mailed when asked)."""
     if role not in EDITABLE_STAFF_ROLES:
         raise ValueError(f"a beheerder cannot create role {role}")
-    organisation = actor.organisation
+    organisation = actor.college
     password = organisation.new_password()
     staff = staff_create(
         actor=actor,
@@ -220,7 +220,7 @@ def _supervisor_unlink_all_candidates(*, actor: User, supervisor: User, ip: str 
 def staff_reset_password(*, actor: User, staff: User, ip: str | None = None) -> str:
     """A new generated password for a colleague, shown once. Staff accounts see many
     candidates, so theirs get the full-strength hasher even though they are generated."""
-    password = actor.organisation.new_password()
+    password = actor.college.new_password()
     staff.set_password(password)
     staff.must_change_password = True
     staff.save(update_fields=["password", "must_change_password"])

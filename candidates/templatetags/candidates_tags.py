@@ -78,7 +78,7 @@ VALUE_LABELS = {
     "delivery": {"mail": _("e-mail"), "slip": _("inlogbriefje"), "shown": _("eenmalig getoond")},
     "by": {"self": _("de gebruiker zelf")},
     "role": dict(Role.choices),
-    "password_format": dict(Organisation._meta.get_field("password_format").choices),
+    "password_format": dict(Organisation._meta.get_field("password_format").flatchoices),
     "report_password": {"none": _("niet ingesteld"), "set": _("ingesteld"), "new": _("nieuw")},
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}

@@ -27,7 +27,7 @@ def audit_links(user, rows: list) -> dict[str, dict]:
     group_ids = {r.after.get("group_id") for r in rows if isinstance(r.after.get("group_id"), int)}
     candidate_ids = candidates_visible_to(user).filter(pk__in=targets).values_list("pk", flat=True)
     groups = groups_visible_to(user).filter(pk__in=group_ids).values_list("pk", "name")
-    links = {
+    links: dict[str, dict] = {
         "candidates": {pk: reverse("candidates:edit", args=[pk]) for pk in candidate_ids},
         "groups": {
             str(pk): (name, reverse("candidates:group_detail", args=[pk])) for pk, name in groups

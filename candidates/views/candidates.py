@@ -4,6 +4,8 @@ candidates.selectors, so an id of another college or group is a 404, never a lea
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -88,7 +90,7 @@ STATUS_BADGES = {
 }
 
 
-def _list_rows(candidates: list[Candidate], selected: set[int]) -> list[dict]:
+def _list_rows(candidates: Iterable[Candidate], selected: set[int]) -> list[dict]:
     """What each row of Beheer → Kandidaten shows, as plain values for
     templates/candidates/_list_rows.html. The list is the page staff open most: the template
     reads dicts (its quickest lookup) and the edit URL is reversed once for the whole page."""

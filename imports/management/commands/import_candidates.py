@@ -23,6 +23,14 @@ from imports.options import ExistingPasswords, ImportOptions, PasswordMode
 from imports.reading import ReadError
 from imports.reports import protect_xlsx
 
+# --password: where new candidates' passwords come from, and whether existing candidates get a
+# new one ("keep" generates for new candidates only).
+PASSWORD_CHOICES = {
+    "generate": (PasswordMode.GENERATE, ExistingPasswords.REPLACE),
+    "file": (PasswordMode.FILE, ExistingPasswords.REPLACE),
+    "keep": (PasswordMode.GENERATE, ExistingPasswords.KEEP),
+}
+
 
 class UsageError(Exception):
     pass
@@ -57,7 +65,7 @@ class Command(BaseCommand):
         parser.add_argument("--valid-from")
         parser.add_argument("--valid-until")
         parser.add_argument("--inactive", action="store_true")
-        parser.add_argument("--password", choices=["generate", "file", "keep"], default="keep")
+        parser.add_argument("--password", choices=list(PASSWORD_CHOICES), default="keep")
         parser.add_argument("--must-change-password", action="store_true")
         parser.add_argument("--email-credentials", action="store_true")
         parser.add_argument("--report-to", default="")
@@ -144,7 +152,7 @@ class Command(BaseCommand):
         """The password for the --report file: the flag's, else the college's ("" for none)."""
         password = opts["report_password"]
         if password is None:
-            return actor.organisation.report_password()
+            return actor.college.report_password()
         if not opts["report"]:
             raise UsageError("--report-password: gebruik dit samen met --report PAD.xlsx.")
         if len(password) < REPORT_PASSWORD_MIN_LENGTH:
@@ -178,12 +186,9 @@ class Command(BaseCommand):
     def _options(self, actor, opts, batch) -> ImportOptions:
         options = ImportOptions.from_json(batch.options)
         options.active = not opts["inactive"]
-        options.password_mode = (
-            PasswordMode.FILE if opts["password"] == "file" else PasswordMode.GENERATE
-        ).value
-        options.existing_passwords = (
-            ExistingPasswords.KEEP if opts["password"] == "keep" else ExistingPasswords.REPLACE
-        ).value
+        mode, existing = PASSWORD_CHOICES[opts["password"]]
+        options.password_mode = mode.value
+        options.existing_passwords = existing.value
         options.must_change_password = opts["must_change_password"]
         options.send_credentials = opts["email_credentials"]
         options.report_email = opts["report_to"]
