@@ -267,6 +267,51 @@ class AuditLog(models.Model):
         return f"{self.created:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
 
 
+class AuditLogSubject(models.Model):
+    """One person an audit row is about, when one action touched many (an import writes one
+    AuditLog row with its counts and a subject per candidate it created or changed). Read
+    together with its row it says what a row of its own would: `as_row` makes that row."""
+
+    audit = models.ForeignKey(AuditLog, on_delete=models.CASCADE, related_name="subjects")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=AuditLog.Action.choices)
+    target_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("betrokkene auditregel")
+        verbose_name_plural = _("betrokkenen auditregels")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_repr}"
+
+    def as_row(self) -> AuditLog:
+        """The subject as the audit row it stands for (unsaved): time, actor, organisation and
+        address of its row; the change its own, with the row's import batch, if any."""
+        audit = self.audit
+        after = dict(self.after)
+        if "batch" in audit.after:
+            after["batch"] = audit.after["batch"]
+        row = AuditLog(
+            pk=audit.pk,
+            organisation_id=audit.organisation_id,
+            created=audit.created,
+            actor_id=audit.actor_id,
+            action=self.action,
+            target_user_id=self.user_id,
+            target_repr=self.target_repr,
+            before=self.before,
+            after=after,
+            ip_address=audit.ip_address,
+        )
+        if AuditLog.actor.is_cached(audit):
+            row.actor = audit.actor
+        return row
+
+
 class OutgoingMail(models.Model):
     """Every mail the product sends is a row first (after pretix): a task sends it, locks it,
     and exits when it was already sent, so a task that runs twice still sends once.

@@ -38,6 +38,7 @@ STAGES = (
     ("imports.services", "_update_candidates", "write: updated candidates (bulk_update)"),
     ("imports.services", "_link", "write: group links"),
     ("imports.services", "_audit_rows", "write: audit rows"),
+    ("imports.services", "_audit_subjects", "write: audit subjects (one row per candidate)"),
     ("imports.services", "_finish", "finish: counts, batch row, upload deleted (rest)"),
     ("imports.services", "_results", "per-row results (JSON)"),
     ("imports.services", "_group_names", "group names"),
@@ -54,6 +55,7 @@ STAGES = (
     ("imports.services", "render_login_slips", "login slips PDF (fpdf2)"),
     ("imports.services", "seal", "encrypt slips PDF for the batch row"),
     ("imports.services", "_deliver_slips", "deliver slips (rest)"),
+    ("imports.services", "_queue_slips", "queue the slips task (after commit)"),
     ("accounts.tasks", "mail_send", "send mails (after commit)"),
 )
 

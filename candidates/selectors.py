@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AuditLog, Role, User
+from accounts.models import AuditLog, AuditLogSubject, Role, User
 from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup, fold
@@ -340,9 +340,25 @@ def audit_rows_visible_to(user: User) -> QuerySet[AuditLog]:
     )
 
 
-def candidate_history(candidate: Candidate) -> QuerySet[AuditLog]:
-    """Audit rows about one candidate (the caller found the candidate through the rule)."""
-    return AuditLog.objects.filter(target_user_id=candidate.pk).select_related("actor")
+def candidate_history(candidate: Candidate, *, limit: int = 100) -> list[AuditLog]:
+    """The newest `limit` audit rows about one candidate (the caller found the candidate
+    through the rule): rows of its own, and the candidate's part of an import's row."""
+    own = AuditLog.objects.filter(target_user_id=candidate.pk).select_related("actor")
+    subjects = subject_rows(AuditLogSubject.objects.filter(user_id=candidate.pk), limit=limit)
+    return newest_first([*own[:limit], *subjects])[:limit]
+
+
+def subject_rows(
+    subjects: QuerySet[AuditLogSubject], *, limit: int | None = None
+) -> list[AuditLog]:
+    """Subjects of many-person audit rows, each as the row of its own it stands for."""
+    subjects = subjects.select_related("audit__actor").order_by("-audit__created", "-audit_id")
+    return [s.as_row() for s in (subjects[:limit] if limit else subjects)]
+
+
+def newest_first(rows: list[AuditLog]) -> list[AuditLog]:
+    """The audit log's own order (AuditLog.Meta.ordering), for rows from several queries."""
+    return sorted(rows, key=lambda r: (r.created, r.pk), reverse=True)
 
 
 # --- System-wide reads for the nightly tasks (no user: they act for every college) ------------

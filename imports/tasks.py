@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import OutgoingMail
 
 from .models import ImportBatch, ImportFile
-from .services import _fail, import_execute, import_hash_chunk
+from .services import _fail, import_deliver_slips, import_execute, import_hash_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,18 @@ def run_import(self, batch_id: str) -> None:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def hash_file_passwords(self, batch_id: str, rows: list[int]) -> None:
     _run(self, batch_id, lambda: import_hash_chunk(batch_id, rows))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
+def deliver_slips(self, batch_id: str) -> None:
+    """The login slips of a committed import. The batch is done whatever happens here: the
+    sealed entries wait until this succeeds (a redelivery, a retry, the import task run again
+    finding them) or the retention purge removes them."""
+    try:
+        import_deliver_slips(batch_id)
+    except (OperationalError, InterfaceError) as exc:
+        connection.close()
+        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
 
 
 @shared_task

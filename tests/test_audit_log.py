@@ -423,3 +423,47 @@ def test_the_history_on_the_profile_uses_the_same_words(client, world):
     )
     page = client.get(reverse("candidates:edit", args=[world.in_own_group.pk])).content.decode()
     assert "Gewijzigd door</span>: de gebruiker zelf" in page
+
+
+def _table(page: str) -> str:
+    return re.search(r"<tbody>.*?</tbody>", page, re.S).group(0)
+
+
+def test_an_imported_candidate_shows_its_part_of_the_import_as_a_row_of_its_own(client, world):
+    """An import is one audit row with a subject per candidate. For one candidate, the history
+    and the log filtered on them show exactly what a row of its own per candidate showed."""
+    from accounts.models import AuditLogSubject, User
+
+    from .import_helpers import people, run_import, xlsx_bytes
+
+    client = as_beheerder(client, world)
+    rows = people(2, start=700)
+    run_import(world.beheerder, xlsx_bytes(rows), group_id=world.own_group.pk)
+    rows[0][3] = "Nieuwenhuis"
+    run_import(world.beheerder, xlsx_bytes(rows), group_id=world.own_group.pk)
+    user = User.objects.get(username="rocm-0000700")
+    assert AuditLogSubject.objects.count() == 3
+    assert not AuditLog.objects.filter(action__in=["user_created", "user_changed"]).exists()
+    edit = reverse("candidates:edit", args=[user.candidate.pk])
+    filtered = f"{AUDIT}?candidate=0000700"
+    history, log = client.get(edit).content.decode(), client.get(filtered).content.decode()
+    response = client.get(filtered)
+    assert [(r.action, r.target_user, r.actor) for r in listed(response)] == [
+        ("user_changed", user, world.beheerder),
+        ("user_created", user, world.beheerder),
+    ]
+    assert "<del>Achternaam700</del> → Nieuwenhuis" in history
+    assert "0000700" in _table(history)
+    only_created = client.get(f"{filtered}&action=user_created")
+    assert [r.action for r in listed(only_created)] == ["user_created"]
+    unfiltered = [r.action for r in listed(client.get(AUDIT))]
+    assert unfiltered.count("import_finished") == 2 and "user_created" not in unfiltered
+
+    # The same rows written the old way, one AuditLog row per candidate, render the same.
+    for subject in AuditLogSubject.objects.filter(user=user):
+        row = subject.as_row()
+        row.pk = None
+        row.save()
+    AuditLogSubject.objects.all().delete()
+    assert _table(client.get(edit).content.decode()) == _table(history)
+    assert _table(client.get(filtered).content.decode()) == _table(log)

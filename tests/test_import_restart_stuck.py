@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from accounts.models import AuditLog
+from accounts.models import AuditLog, AuditLogSubject
 from candidates.models import Candidate
 from imports import services
 from imports.models import STUCK_MARGIN, ImportBatch
@@ -132,7 +132,7 @@ def test_stuck_batch_is_restarted_and_imports_exactly_once(
     assert imported() == 3
     assert restarts().count() == 1
     assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT_FINISHED).count() == 1
-    assert AuditLog.objects.filter(action=AuditLog.Action.USER_CREATED).count() == 3
+    assert AuditLogSubject.objects.filter(action=AuditLog.Action.USER_CREATED).count() == 3
 
 
 def test_old_task_alive_after_all_writes_nothing_after_the_restarted_run(
@@ -164,7 +164,7 @@ def test_old_task_alive_after_all_writes_nothing_after_the_restarted_run(
     assert (old.status, old.attempts, old.failure_reason) == ("done", 2, "")
     assert imported() == 3
     assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT_FINISHED).count() == 1
-    assert AuditLog.objects.filter(action=AuditLog.Action.USER_CREATED).count() == 3
+    assert AuditLogSubject.objects.filter(action=AuditLog.Action.USER_CREATED).count() == 3
     assert restarts().count() == 1
 
 

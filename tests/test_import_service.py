@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core import mail
 
-from accounts.models import AuditLog, OutgoingMail, Role, User
+from accounts.models import AuditLog, AuditLogSubject, OutgoingMail, Role, User
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import candidates_visible_to
 from imports import services
@@ -105,7 +105,9 @@ def test_report_mail_has_passwords_that_work(world, django_capture_on_commit_cal
     assert by_user["rocm-0000200"][6] == "nieuw"
     # Credentials were not mailed: the login slips follow in a mail of their own.
     assert [m.subject for m in report] == [
-        "Importresultaat: kandidaten.xlsx", "Inlogbriefjes: kandidaten.xlsx"]
+        "Importresultaat: kandidaten.xlsx",
+        "Inlogbriefjes: kandidaten.xlsx",
+    ]
     assert len(report[0].attachments) == 1
     name, pdf, mimetype = report[1].attachments[0]
     assert (name, mimetype, pdf[:4]) == ("inlogbriefjes.pdf", "application/pdf", b"%PDF")
@@ -180,7 +182,7 @@ def test_reimport_updates_fields_extends_validity_adds_group_keeps_password(worl
     assert user.password == old_hash
     assert set(user.candidate.groups.all()) == {world.own_group, world.other_group}
     assert "nieuwenhuis" in user.candidate.search_text
-    change = AuditLog.objects.filter(action=AuditLog.Action.USER_CHANGED, target_user=user).get()
+    change = AuditLogSubject.objects.filter(action=AuditLog.Action.USER_CHANGED, user=user).get()
     assert change.before["last_name"] == "Achternaam500"
     assert change.after["last_name"] == "Nieuwenhuis"
 
@@ -336,3 +338,39 @@ def test_execute_twice_imports_once(world):
     assert Candidate.objects.filter(candidate_number__startswith="00009").count() == 3
     kinds = OutgoingMail.objects.filter(batch_id=batch.pk).values_list("kind", flat=True)
     assert sorted(kinds) == [OutgoingMail.Kind.IMPORT_REPORT, OutgoingMail.Kind.LOGIN_SLIPS]
+
+
+def test_login_slips_are_a_task_of_their_own_queued_after_the_report(world, monkeypatch):
+    """The import commits and queues the report mail first; the slips PDF is rendered by a
+    task of its own, so with two worker processes the report does not wait for it."""
+    queued: list[tuple] = []
+
+    def record(name, *args):
+        batch = ImportBatch.objects.get(pk=args[0])
+        report = OutgoingMail.objects.get(batch_id=batch.pk, kind=OutgoingMail.Kind.IMPORT_REPORT)
+        queued.append((name, args, batch.status, batch.slips, batch.slips_pending is None, report))
+
+    monkeypatch.setattr(services, "_enqueue", record)
+    batch = run_import(
+        world.beheerder,
+        xlsx_bytes(people(3, start=800)),
+        group_id=world.own_group.pk,
+        report_email="examen@rocm.example",
+    )
+    [(name, args, status, slips, no_entries, _report)] = queued
+    assert (name, args) == (services.SLIPS_TASK, (str(batch.pk),))
+    assert (status, slips, no_entries) == (ImportBatch.Status.DONE, None, False)
+    assert not OutgoingMail.objects.filter(kind=OutgoingMail.Kind.LOGIN_SLIPS).exists()
+
+    monkeypatch.undo()
+    from imports.tasks import deliver_slips
+
+    deliver_slips.delay(str(batch.pk))
+    batch.refresh_from_db()
+    assert batch.slips is not None and batch.slips_pending is None
+    assert (
+        OutgoingMail.objects.filter(batch_id=batch.pk, kind=OutgoingMail.Kind.LOGIN_SLIPS).count()
+        == 1
+    )
+    deliver_slips.delay(str(batch.pk))  # a redelivery: nothing more
+    assert OutgoingMail.objects.filter(kind=OutgoingMail.Kind.LOGIN_SLIPS).count() == 1

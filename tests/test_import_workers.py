@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import AuditLog, OutgoingMail, User
+from accounts.models import AuditLog, AuditLogSubject, OutgoingMail, User
 from candidates.models import Candidate
 from config.celery import app
 from imports import tasks
@@ -99,8 +99,8 @@ def assert_imported_exactly_once(batch) -> None:
     assert credentials.values("recipient_user").distinct().count() == ROWS
     finished = AuditLog.objects.filter(action=AuditLog.Action.IMPORT_FINISHED)
     assert [a.after["batch"] for a in finished] == [str(batch.pk)]
-    created = AuditLog.objects.filter(
-        action=AuditLog.Action.USER_CREATED, after__batch=str(batch.pk)
+    created = AuditLogSubject.objects.filter(
+        audit__in=finished, action=AuditLog.Action.USER_CREATED
     )
     assert created.count() == ROWS
     assert not ImportFile.objects.filter(batch=batch).exists()
