@@ -34,8 +34,8 @@ MIN_FONT_SIZE = 6
 def slip_pages(entries: list[dict]) -> list[list[dict]]:
     """The layout: pages of at most ten slips; each group starts on a new page."""
     pages: list[list[dict]] = []
-    for _group, items in groupby(sorted(entries, key=_sort_key), key=lambda e: _sort_key(e)[0]):
-        items = list(items)
+    for _group, group in groupby(sorted(entries, key=_sort_key), key=lambda e: _sort_key(e)[0]):
+        items = list(group)
         per_page = COLUMNS * ROWS
         pages.extend(items[i : i + per_page] for i in range(0, len(items), per_page))
     return pages

@@ -4,6 +4,7 @@ Both go through candidates.xlsx, so nothing from the uploaded file can become a 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -40,7 +41,7 @@ def import_report_xlsx(
     group_names: dict[int, str],
     active: bool,
     users: dict[int, User] | None = None,
-    groups: list[dict] = (),
+    groups: Sequence[dict] = (),
 ) -> bytes:
     """The result per row, and per group how many of the imported candidates are in it."""
     users = users or {}

@@ -19,18 +19,19 @@ from typing import Any
 from celery import current_app
 from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.contrib.auth.hashers import get_hasher, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.hashers import GeneratedPasswordHasher
 from accounts.mail import attachment_secret, mail_queue
 from accounts.models import AuditLog, AuditLogSubject, Organisation, OutgoingMail, Role, User
 from accounts.secrets import seal, seal_json, unseal, unseal_json
 from accounts.services import audit
 from accounts.tasks import queue_mails
-from candidates.credentials import GENERATED_HASHER, Credentials, import_result_url
+from candidates.credentials import Credentials, import_result_url
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import groups_linkable_by
 from candidates.services.groups import group_create
@@ -44,7 +45,7 @@ from .models import (
     ImportPasswordHash,
     RememberedMapping,
 )
-from .options import ImportOptions
+from .options import ImportOptions, PasswordMode
 from .pipeline import RowError, check_passwords, clean_password, clean_rows
 from .planning import NEW, UPDATED, Plan, PlannedRow, build_plan
 from .reading import ReadError, Table, read_table
@@ -70,8 +71,8 @@ class ImportFailed(Exception):
 def batch_create_from_upload(*, actor: User, file_name: str, data: bytes) -> ImportBatch:
     """Read the upload once (raising ReadError with a Dutch message), store it privately."""
     table = read_table(data, file_name)
-    layout = _layout(table, actor.organisation_id)
-    org = actor.organisation
+    layout = _layout(table, actor.college_id)
+    org = actor.college
     today = timezone.localdate()
     options = ImportOptions(
         valid_from=today, valid_until=org.default_valid_until(today), report_email=actor.email
@@ -224,7 +225,7 @@ def import_dry_run(
         today=today,
     )
     labels = batch_labels(batch)
-    if options.password_mode == "file":
+    if options.password_mode == PasswordMode.FILE:
         check_passwords(rows, label=labels.get("password", str(FIELD_BY_NAME["password"].label)))
     if options.send_credentials:
         for row in rows:
@@ -483,7 +484,7 @@ def _passwords(
 ) -> tuple[dict[int, str], dict[int, str]] | None:
     """Plaintext and hash of each row's new password, by row. The one place passwords are
     made, for the first plan and for a re-plan under the lock (which may not dispatch)."""
-    if options.password_mode != "file":
+    if options.password_mode != PasswordMode.FILE:
         return _generated_passwords(batch, batch.organisation, rows)
     hashes = _file_password_hashes(batch, rows, may_dispatch=may_dispatch)
     if hashes is None:
@@ -511,7 +512,7 @@ def _hash_generated(passwords: list[str], org: Organisation) -> list[str]:
     """The college's generated passwords, each with the iterations its entropy needs (one
     at the default 14 mixed characters; see accounts.hashers). Threads only pay off when
     PBKDF2 itself (which releases the GIL) is the work, not the Python around it."""
-    hasher = get_hasher(GENERATED_HASHER)
+    hasher = GeneratedPasswordHasher()  # this class's own methods, not the settings' lookup
     iterations = hasher.iterations_for(length=org.password_length, fmt=org.password_format)
     hash_one = partial(hasher.encode_generated, iterations=iterations)
     if iterations < HASH_THREAD_MIN_ITERATIONS:
@@ -654,7 +655,10 @@ def _replan_if_taken(batch: ImportBatch, options: ImportOptions, prepared: Prepa
             )
         )
     rows = _password_rows(plan, known=prepared.hashes)
-    passwords, hashes = _passwords(batch, options, rows, may_dispatch=False)
+    made = _passwords(batch, options, rows, may_dispatch=False)
+    if made is None:  # only a first plan may hand hashing to chunk tasks
+        raise RuntimeError("a re-plan under the college lock dispatched hashing")
+    passwords, hashes = made
     return Prepared(plan, prepared.table, prepared.passwords | passwords, prepared.hashes | hashes)
 
 
@@ -905,7 +909,7 @@ def _finish(batch, options, prepared, users, created_groups, report_sink) -> boo
     if report_sink is not None:
         report_sink(report)
     mail_ids = _credentials_mails(batch, options, plan, passwords, users, credentials)
-    if options.report_email:
+    if options.report_email and report is not None:
         mail_ids.append(_report_mail(batch, options, counts, report))
     slips = bool(passwords) and not options.send_credentials
     ImportBatch.objects.filter(pk=batch.pk).update(
