@@ -5,7 +5,7 @@
 Builds a throw-away database (SQLite in a temporary folder, or the database in DATABASE_URL
 when that is set: it must be empty and disposable), fills one college with N candidates in 100
 groups, and times whole requests through Django's test client (middleware, query, template),
-for a beheerder and a coordinator, first page and a few filters. The requirement (issue 4): the
+for a beheerder and a coordinator, first page and a few filters. The promise to the colleges: the
 first page well under 200 ms, and the same number of queries for every page.
 """
 

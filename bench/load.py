@@ -1,8 +1,8 @@
-"""Load test (issue 6): 50 staff users browse and search the candidate list of a college with
+"""Load test: 50 staff users browse and search the candidate list of a college with
 50,000 candidates while a Celery worker imports 10,000 more, for 60 seconds, against gunicorn
 on PostgreSQL. Run by hand; never part of the test suite.
 
-    .venv/bin/python -m bench.load                      # the issue's numbers
+    .venv/bin/python -m bench.load                      # the full run: 50 users, 60 s
     .venv/bin/python -m bench.load --seconds 20 --candidates 5000 --import-rows 2000  # a smoke run
 
 Reports throughput, p50/p95/p99 latency and errors, overall and while the import ran

@@ -1,4 +1,4 @@
-"""The benchmark's sections, in the order of issue 5's list of figures (plus 'stages').
+"""The benchmark's sections, in the order of the figures in docs/performance.md (plus 'stages').
 
 Each section is `run(ctx)` in a module of this package: it prepares what it needs in colleges
 of its own and adds figures to ctx. `--only NAME` runs one (or a comma-separated few).

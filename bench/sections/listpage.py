@@ -14,7 +14,7 @@ from .. import seed
 from ..datafiles import GROUP_NAMES, people
 from ..measure import check, count_queries
 
-LIMIT_MS = 100  # first page, 50,000 candidates (issue 5)
+LIMIT_MS = 100  # first page, 50,000 candidates
 REQUESTS = 10  # per case; cheap, so more than the minimum of five
 
 
