@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditLog
+from accounts.models import AuditLog, AuditLogSubject, User
 from accounts.services import audit
 
 from .helpers.candidates import count_queries, logged_in
+from .helpers.imports import people, run_import, xlsx_bytes
 
 AUDIT = reverse("candidates:audit")
 
@@ -432,10 +433,6 @@ def _table(page: str) -> str:
 def test_an_imported_candidate_shows_its_part_of_the_import_as_a_row_of_its_own(client, world):
     """An import is one audit row with a subject per candidate. For one candidate, the history
     and the log filtered on them show exactly what a row of its own per candidate showed."""
-    from accounts.models import AuditLogSubject, User
-
-    from .import_helpers import people, run_import, xlsx_bytes
-
     client = as_beheerder(client, world)
     rows = people(2, start=700)
     run_import(world.beheerder, xlsx_bytes(rows), group_id=world.own_group.pk)
