@@ -165,11 +165,13 @@ def purge_candidates(org) -> None:
     when the schema changes)."""
     from django.db import transaction
 
-    from accounts.models import AuditLog, OutgoingMail, Role, User
+    from accounts.models import AuditLog, AuditLogSubject, OutgoingMail, Role, User
     from imports.models import ImportBatch
 
     with transaction.atomic():
         for qs in (
+            # Subjects first: a raw delete of their audit rows does not cascade.
+            AuditLogSubject.objects.filter(audit__organisation=org),
             AuditLog.objects.filter(organisation=org),
             OutgoingMail.objects.filter(organisation=org),
         ):
