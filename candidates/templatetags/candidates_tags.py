@@ -73,6 +73,8 @@ FIELD_LABELS = {
     "created_ids": _("Aangemaakte kandidaten"),
     "reason": _("Reden"),
 }
+FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
+
 VALUE_LABELS = {
     "method": {"typed": _("zelf ingesteld"), "generated": _("gegenereerd")},
     "delivery": {"mail": _("e-mail"), "slip": _("inlogbriefje"), "shown": _("eenmalig getoond")},
@@ -118,7 +120,8 @@ def _show(key: str, value, links: dict) -> tuple[str, str | None]:
 def audit_changes(row, links: dict | None = None) -> list[tuple]:
     """(label, before, before_url, after, after_url, has_before) for every key of a row."""
     before, after, links = row.before or {}, row.after or {}, links or {}
-    keys = list(dict.fromkeys([*before, *after]))
+    # In the order of FIELD_LABELS, not the stored order: PostgreSQL's jsonb keeps no order.
+    keys = sorted({*before, *after}, key=lambda k: (FIELD_ORDER.get(k, len(FIELD_ORDER)), k))
     return [
         (
             str(FIELD_LABELS.get(k, k)),
