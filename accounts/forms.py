@@ -3,6 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .models import CollegeSignIn
+
 
 class LoginForm(AuthenticationForm):
     """Tells a candidate in plain Dutch why a correct password still does not let them in."""
@@ -22,11 +24,30 @@ class LoginForm(AuthenticationForm):
             "docent of de beheerder van je school."
         ),
         "not_yet_valid": _("Je account is pas geldig vanaf %(date)s."),
+        "provider_only": _(
+            "Medewerkers van %(school)s loggen niet in met een wachtwoord, maar via de "
+            "inlogdienst van de school: kies ‘Inloggen met %(name)s’."
+        ),
     }
+
+    def _check_provider_only(self, user) -> None:
+        # 'Medewerkers alleen via de eigen inlogdienst'. Told only after the right password,
+        # like the other reasons, so the message reveals nothing to a guesser. Candidates and
+        # platform operators are never affected.
+        if not user.is_college_staff or user.is_superuser:
+            return
+        sign_in = CollegeSignIn.objects.filter(organisation_id=user.organisation_id).first()
+        if sign_in is not None and sign_in.blocks_staff_passwords:
+            raise forms.ValidationError(
+                self.error_messages["provider_only"],
+                code="provider_only",
+                params={"school": user.college.name, "name": sign_in.button_name},
+            )
 
     def confirm_login_allowed(self, user):
         if not user.is_active:
             raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        self._check_provider_only(user)
         problem = user.validity_problem()
         if problem == "expired":
             raise forms.ValidationError(

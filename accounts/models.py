@@ -312,6 +312,59 @@ class AuditLogSubject(models.Model):
         return row
 
 
+class CollegeSignIn(models.Model):
+    """The college's own OpenID Connect provider, through which its staff sign in ('Inloggen
+    met <school>'). One per college; it only ever matches accounts of that college."""
+
+    class Claim(models.TextChoices):
+        # The claim of the provider's id_token (or userinfo) that names the person.
+        EMAIL = "email", _("E-mailadres (claim ‘email’)")
+        USERNAME = "preferred_username", _("Gebruikersnaam (claim ‘preferred_username’)")
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="sign_in"
+    )
+    enabled = models.BooleanField(_("inloggen via de inlogdienst aan"), default=False)
+    issuer = models.URLField(_("issuer-URL"), max_length=300)
+    client_id = models.CharField(_("client-ID"), max_length=255)
+    # Like the report password: Fernet-sealed, never shown back, only "set" in the audit log.
+    client_secret_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    display_name = models.CharField(_("naam op de knop"), max_length=100, blank=True)
+    claim = models.CharField(
+        _("wie iemand is, volgt uit"), max_length=30, choices=Claim.choices, default=Claim.EMAIL
+    )
+    staff_only_via_provider = models.BooleanField(
+        _("medewerkers alleen via de eigen inlogdienst"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("inlogdienst")
+        verbose_name_plural = _("inlogdiensten")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.issuer})"
+
+    @property
+    def button_name(self) -> str:
+        return self.display_name or self.organisation.name
+
+    @property
+    def has_client_secret(self) -> bool:
+        return bool(self.client_secret_sealed)
+
+    def client_secret(self) -> str:
+        return unseal(self.client_secret_sealed).decode() if self.client_secret_sealed else ""
+
+    def set_client_secret(self, secret: str) -> None:
+        self.client_secret_sealed = seal(secret.encode()) if secret else None
+
+    @property
+    def blocks_staff_passwords(self) -> bool:
+        """Password login is off for the college's staff only while the provider is on: a
+        switched-off provider must not lock every colleague out."""
+        return self.enabled and self.staff_only_via_provider
+
+
 class OutgoingMail(models.Model):
     """Every mail the product sends is a row first (after pretix): a task sends it, locks it,
     and exits when it was already sent, so a task that runs twice still sends once.

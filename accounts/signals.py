@@ -16,7 +16,10 @@ def audit_login(sender, request, user, **kwargs):
     match = getattr(request, "resolver_match", None)
     if match is not None and match.namespace == "hijack":
         return
-    audit(action=AuditLog.Action.LOGIN, actor=user, target=user, ip=client_ip(request))
+    # A sign-in through the college's provider says so (accounts.college_sign_in).
+    method = getattr(request, "kb_sign_in_method", None)
+    after = {"sign_in": method} if method else None
+    audit(action=AuditLog.Action.LOGIN, actor=user, target=user, after=after, ip=client_ip(request))
 
 
 @receiver(user_login_failed)
