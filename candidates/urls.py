@@ -20,6 +20,7 @@ urlpatterns = [
     path("medewerkers/<int:pk>/wachtwoord/", staff.staff_password, name="staff_password"),
     path("auditlog/", audit.audit_log, name="audit"),
     path("instellingen/", settings.college_settings, name="settings"),
+    path("instellingen/inlogdienst/", settings.college_sign_in_settings, name="settings_sign_in"),
     path("mijn-kandidaten/", candidates.my_candidates, name="mine"),
     path("mijn-gegevens/", candidates.my_details, name="me"),
 ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.college_sign_in import ProviderError, check_provider, discovery_url
 from accounts.mail import PLACEHOLDERS
-from accounts.models import REPORT_PASSWORD_MIN_LENGTH, Organisation
+from accounts.models import REPORT_PASSWORD_MIN_LENGTH, CollegeSignIn, Organisation
 from accounts.passwords import MIN_LENGTH, min_length
 from accounts.placeholders import check_placeholders
 
@@ -207,3 +209,105 @@ class BaseEducationAreaFormSet(forms.BaseFormSet):
 EducationAreaFormSet = forms.formset_factory(
     EducationAreaForm, formset=BaseEducationAreaFormSet, extra=2, max_num=200
 )
+
+
+def _loopback(host: str | None) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+class CollegeSignInForm(forms.ModelForm):
+    """Instellingen → Inlogdienst: the college's OpenID Connect provider. The client secret is
+    never rendered back; after cleaning, cleaned_data["client_secret"] is None (keep it) or the
+    new one. The provider's discovery document is read on saving, so a wrong issuer URL is
+    told here, not by the first colleague who tries to sign in."""
+
+    issuer = forms.URLField(
+        label=_("Issuer-URL van de inlogdienst"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_(
+            "Bijvoorbeeld https://login.microsoftonline.com/<tenant-id>/v2.0. Kandidaatbeheer "
+            "leest de configuratie op <issuer>/.well-known/openid-configuration."
+        ),
+    )
+    client_secret = forms.CharField(
+        label=_("Clientgeheim"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Wordt versleuteld bewaard en nooit meer getoond. Leeg laten: niet wijzigen."),
+    )
+
+    class Meta:
+        model = CollegeSignIn
+        fields = [
+            "enabled",
+            "issuer",
+            "client_id",
+            "display_name",
+            "claim",
+            "staff_only_via_provider",
+        ]
+        labels = {
+            "enabled": _("Medewerkers kunnen inloggen via de inlogdienst van de school"),
+            "client_id": _("Client-ID"),
+            "display_name": _("Naam op de knop ‘Inloggen met …’"),
+            "claim": _("Wie iemand is, volgt uit"),
+            "staff_only_via_provider": _("Medewerkers alleen via de eigen inlogdienst"),
+        }
+        help_texts = {
+            "display_name": _("Leeg laten voor de naam van de school."),
+            "claim": _(
+                "Alleen een bestaand medewerkersaccount van deze school met hetzelfde "
+                "e-mailadres of dezelfde gebruikersnaam kan zo inloggen (hoofdletters tellen "
+                "niet). Er wordt nooit een account aangemaakt."
+            ),
+            "staff_only_via_provider": _(
+                "Medewerkers van deze school kunnen dan niet meer met een wachtwoord inloggen. "
+                "Kandidaten loggen altijd met hun wachtwoord in."
+            ),
+        }
+
+    error_messages = {
+        "insecure": _(
+            "De issuer-URL moet met https:// beginnen (http:// alleen voor een inlogdienst op "
+            "deze computer)."
+        ),
+        "unreachable": _(
+            "Op %(url)s is geen OpenID Connect-configuratie te lezen. Controleer de issuer-URL."
+        ),
+        "not_oidc": _("Op %(url)s staat geen OpenID Connect-configuratie."),
+        "issuer_mismatch": _(
+            "De inlogdienst noemt zich anders dan deze issuer-URL (zie ‘issuer’ op %(url)s). "
+            "Neem die waarde precies over."
+        ),
+        "secret_needed": _("Vul het clientgeheim in dat de inlogdienst voor deze school gaf."),
+        "needs_enabled": _(
+            "Zet eerst inloggen via de inlogdienst aan: anders kan geen enkele medewerker "
+            "meer inloggen."
+        ),
+    }
+
+    def clean_issuer(self):
+        issuer = self.cleaned_data["issuer"].strip()
+        parts = urlsplit(issuer)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname)):
+            raise ValidationError(self.error_messages["insecure"], code="insecure")
+        try:
+            check_provider(issuer)
+        except ProviderError as exc:
+            raise ValidationError(
+                self.error_messages[exc.code], code=exc.code, params={"url": discovery_url(issuer)}
+            ) from exc
+        return issuer
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("client_secret"):
+            data["client_secret"] = None
+            if not self.instance.has_client_secret:
+                self.add_error("client_secret", self.error_messages["secret_needed"])
+        if data.get("staff_only_via_provider") and not data.get("enabled"):
+            self.add_error("staff_only_via_provider", self.error_messages["needs_enabled"])
+        return data

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import AuditLog, EducationArea, Organisation, User
+from accounts.models import AuditLog, CollegeSignIn, EducationArea, Organisation, User
 from accounts.services import audit
 
 ORGANISATION_SETTINGS = (
@@ -94,3 +94,55 @@ def _report_password_change(
         return None
     organisation.set_report_password(password)
     return had, ("new" if password else "none")
+
+
+# The college's sign-in provider (Instellingen → Inlogdienst), as the audit row names them.
+SIGN_IN_SETTINGS = {
+    "enabled": "sign_in_enabled",
+    "issuer": "sign_in_issuer",
+    "client_id": "sign_in_client_id",
+    "display_name": "sign_in_display_name",
+    "claim": "sign_in_claim",
+    "staff_only_via_provider": "sign_in_staff_only",
+}
+
+
+@transaction.atomic
+def college_sign_in_update(
+    *,
+    actor: User,
+    organisation: Organisation,
+    changes: dict[str, Any],
+    client_secret: str | None,
+    ip: str | None = None,
+) -> list[str]:
+    """Save the college's OpenID Connect provider (made on first save); one audit row with what
+    changed, the secret only as 'new'. Returns the audit names of the changed settings."""
+    unknown = set(changes) - set(SIGN_IN_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown sign-in settings {sorted(unknown)}")
+    sign_in = CollegeSignIn.objects.select_for_update().filter(organisation=organisation).first()
+    if sign_in is None:
+        sign_in = CollegeSignIn(organisation=organisation)
+    before = {f: getattr(sign_in, f) if sign_in.pk else None for f in changes}
+    changed = [f for f, value in changes.items() if before[f] != value]
+    for f in changed:
+        setattr(sign_in, f, changes[f])
+    before_audit = {SIGN_IN_SETTINGS[f]: before[f] for f in changed}
+    after_audit = {SIGN_IN_SETTINGS[f]: changes[f] for f in changed}
+    if client_secret:  # the audit row says that it changed, never what it is
+        before_audit["sign_in_client_secret"] = "set" if sign_in.has_client_secret else "none"
+        after_audit["sign_in_client_secret"] = "new"  # noqa: S105 (a state, not the secret)
+        sign_in.set_client_secret(client_secret)
+    if after_audit:
+        sign_in.save()
+        audit(
+            action=AuditLog.Action.SETTINGS_CHANGED,
+            actor=actor,
+            organisation=organisation,
+            target_repr=organisation.name,
+            before=before_audit,
+            after=after_audit,
+            ip=ip,
+        )
+    return list(after_audit)

@@ -9,7 +9,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Role
+from accounts.models import CollegeSignIn, Organisation, Role
 
 from ..audit_registry import VALUE_LABELS as REGISTERED_VALUE_LABELS
 
@@ -51,6 +51,16 @@ FIELD_LABELS = {
     "mail_reply_to": _("Antwoordadres"),
     "credentials_mail_text": _("Tekst van de mail met inloggegevens"),
     "report_password": _("Wachtwoord voor importresultaten"),
+    # The college's sign-in provider (Instellingen → Inlogdienst) and the sign-ins through it.
+    "sign_in_enabled": _("Inloggen via de inlogdienst"),
+    "sign_in_issuer": _("Issuer-URL van de inlogdienst"),
+    "sign_in_client_id": _("Client-ID"),
+    "sign_in_client_secret": _("Clientgeheim"),
+    "sign_in_display_name": _("Naam op de knop"),
+    "sign_in_claim": _("Wie iemand is, volgt uit"),
+    "sign_in_staff_only": _("Medewerkers alleen via de eigen inlogdienst"),
+    "sign_in": _("Ingelogd via"),
+    "refusal": _("Geweigerd omdat"),
     # Imports: the wizard's choices, the outcome, the reason it failed.
     "batch": _("Import"),
     "restarted_from": _("Opnieuw gestart; status was"),
@@ -82,6 +92,23 @@ VALUE_LABELS = {
     "role": dict(Role.choices),
     "password_format": dict(Organisation._meta.get_field("password_format").flatchoices),
     "report_password": {"none": _("niet ingesteld"), "set": _("ingesteld"), "new": _("nieuw")},
+    "sign_in_client_secret": {
+        "none": _("niet ingesteld"),
+        "set": _("ingesteld"),
+        "new": _("nieuw"),
+    },
+    "sign_in_claim": dict(CollegeSignIn.Claim.choices),
+    "sign_in": {"college_idp": _("de inlogdienst van de school")},
+    "refusal": {
+        "no_account": _("geen medewerkersaccount van deze school"),
+        "candidate": _("kandidaataccount"),
+        "inactive": _("account inactief"),
+        "expired": _("account verlopen"),
+        "not_yet_valid": _("account nog niet geldig"),
+        "ambiguous": _("meer accounts met dezelfde gegevens"),
+        "no_claim": _("de inlogdienst gaf geen e-mailadres of gebruikersnaam"),
+        "provider_error": _("fout van de inlogdienst of ongeldig antwoord"),
+    },
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.mail import render_credentials_text
-from accounts.models import EducationArea, Organisation, Role
+from accounts.models import CollegeSignIn, EducationArea, Organisation, Role
 from accounts.passwords import generate_password
 from accounts.permissions import role_required
 from accounts.services import client_ip
 
-from ..forms.settings import EducationAreaFormSet, SettingsForm
+from ..forms.settings import CollegeSignInForm, EducationAreaFormSet, SettingsForm
 from ..services import settings as services
 from ..slips import default_login_url
 
@@ -86,3 +87,31 @@ def college_settings(request):
             return redirect("candidates:settings")
     ctx = {"form": form, "formset": formset, "preview": preview}
     return render(request, "candidates/settings.html", ctx)
+
+
+@role_required(Role.BEHEERDER)
+def college_sign_in_settings(request):
+    """Instellingen → Inlogdienst: the college's own OpenID Connect provider for its staff."""
+    organisation = request.user.organisation
+    # A fresh copy for the form (see college_settings); an unsaved row until the first save.
+    instance = CollegeSignIn.objects.filter(organisation=organisation).first()
+    form = CollegeSignInForm(
+        request.POST or None, instance=instance or CollegeSignIn(organisation=organisation)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changed = services.college_sign_in_update(
+            actor=request.user,
+            organisation=organisation,
+            changes={f: data[f] for f in services.SIGN_IN_SETTINGS},
+            client_secret=data["client_secret"],
+            ip=client_ip(request),
+        )
+        if changed:
+            messages.success(request, _("De instellingen van de inlogdienst zijn opgeslagen."))
+        else:
+            messages.info(request, _("Er was niets gewijzigd."))
+        return redirect("candidates:settings_sign_in")
+    callback = reverse("accounts:college_sign_in_callback", args=[organisation.code])
+    ctx = {"form": form, "redirect_uri": request.build_absolute_uri(callback)}
+    return render(request, "candidates/settings_sign_in.html", ctx)
