@@ -127,7 +127,8 @@ def match_staff_account(organisation: Organisation, claim: str, value: str) -> M
     found = list(User.objects.filter(organisation=organisation, **{field: value})[:3])
     staff = [u for u in found if u.role in STAFF_ROLES]
     if not staff:
-        return Match(found[0] if found else None, "candidate" if found else "no_account")
+        candidate = next((u for u in found if u.is_candidate), None)
+        return Match(candidate, "candidate" if candidate else "no_account")
     if len(staff) > 1:
         return Match(None, "ambiguous")
     user = staff[0]

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from . import college_sign_in as sso
 from .forms import LoginForm
@@ -86,6 +87,7 @@ def _sign_in_or_404(code: str):
     return sign_in
 
 
+@require_GET
 def college_sign_in_start(request, code: str):
     """'Inloggen met <school>': off to the college's provider, to come back to the callback of
     this college only."""
@@ -102,6 +104,7 @@ def college_sign_in_start(request, code: str):
         return _sso_refused(request, sign_in, "provider_error")
 
 
+@require_GET  # we ask for the query response mode
 def college_sign_in_callback(request, code: str):
     """The provider sends the person back here. Authlib checks state, nonce and the id_token;
     we only let in an existing, active staff account of this same college."""

@@ -6,7 +6,14 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-PUBLIC = {"accounts:login", "set_language"}
+# The college sign-in is how an anonymous visitor becomes a signed-in one (its own tests:
+# tests/test_sign_in_college_*.py).
+PUBLIC = {
+    "accounts:login",
+    "set_language",
+    "accounts:college_sign_in",
+    "accounts:college_sign_in_callback",
+}
 SKIP_NAMESPACES = {"admin", "hijack"}  # Django admin and django-hijack guard themselves
 
 

@@ -1,0 +1,79 @@
+"""Who a provider's answer signs in (accounts.college_sign_in.match_staff_account): only an
+existing staff account of that same college, matched without regard to case."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.college_sign_in import match_staff_account
+from accounts.models import CollegeSignIn, Role, User
+from tests.factories import UserFactory
+
+EMAIL, USERNAME = CollegeSignIn.Claim.EMAIL, CollegeSignIn.Claim.USERNAME
+
+
+def test_email_and_username_match_without_regard_to_case(world):
+    assert match_staff_account(world.college, EMAIL, " Coord@EXAMPLE.test ").user == (
+        world.coordinator
+    )
+    assert match_staff_account(world.college, USERNAME, "BEGEL").user == world.supervisor
+    # The claim decides which field is compared: a username is no e-mail address.
+    assert match_staff_account(world.college, EMAIL, "begel").refusal == "no_account"
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        ("", "no_claim"),
+        ("outsider@example.test", "no_account"),  # staff of the other college
+        ("kand-own@example.test", "candidate"),
+        ("kand-foreign@example.test", "no_account"),  # a candidate of the other college
+    ],
+)
+def test_refusals(world, value, refusal):
+    match = match_staff_account(world.college, EMAIL, value)
+    assert (match.refusal, match.user) == (
+        refusal,
+        world.in_own_group.user if refusal == "candidate" else None,
+    )
+
+
+def test_nobody_is_created(world):
+    before = User.objects.count()
+    match_staff_account(world.college, EMAIL, "nieuw@example.test")
+    assert User.objects.count() == before
+
+
+def test_a_platform_operator_or_roleless_account_never_matches(world):
+    UserFactory(organisation=None, role="", username="op", email="op@example.test")
+    UserFactory(organisation=world.college, role="", username="leeg", email="leeg@example.test")
+    assert match_staff_account(world.college, EMAIL, "op@example.test").refusal == "no_account"
+    assert match_staff_account(world.college, USERNAME, "leeg").refusal == "no_account"
+
+
+def test_two_staff_accounts_with_one_address_are_refused(world):
+    UserFactory(organisation=world.college, role=Role.BEGELEIDER, email="COORD@example.test")
+    assert match_staff_account(world.college, EMAIL, "coord@example.test").refusal == "ambiguous"
+
+
+def test_inactive_and_validity(world):
+    today = timezone.localdate()
+    world.coordinator.is_active = False
+    world.coordinator.save()
+    world.supervisor.valid_until = today - timedelta(days=1)
+    world.supervisor.save()
+    world.beheerder.valid_from = today + timedelta(days=3)
+    world.beheerder.save()
+    assert match_staff_account(world.college, USERNAME, "coord").refusal == "inactive"
+    assert match_staff_account(world.college, USERNAME, "begel").refusal == "expired"
+    assert match_staff_account(world.college, USERNAME, "beheerder").refusal == "not_yet_valid"
+
+
+@pytest.mark.parametrize("name", ["accounts:college_sign_in", "accounts:college_sign_in_callback"])
+def test_unknown_or_switched_off_colleges_are_404_and_post_is_405(client, world, name):
+    CollegeSignIn.objects.create(organisation=world.college, issuer="https://x.test", client_id="x")
+    assert client.get(reverse(name, args=["rocm"])).status_code == 404  # not enabled
+    assert client.get(reverse(name, args=["bestaat-niet"])).status_code == 404
+    assert client.post(reverse(name, args=["rocm"])).status_code == 405
