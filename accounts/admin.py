@@ -1,13 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import AuditLog, EducationArea, Organisation, User
+from .models import AuditLog, CollegeSignIn, EducationArea, Organisation, User
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("name", "code")
     search_fields = ("name", "code")
+
+
+@admin.register(CollegeSignIn)
+class CollegeSignInAdmin(admin.ModelAdmin):
+    """For the platform operator: switch a college's provider off when its beheerders can no
+    longer sign in. The client secret is not editable here (the beheerder's settings page)."""
+
+    list_display = ("organisation", "issuer", "enabled", "staff_only_via_provider")
+    list_filter = ("enabled", "staff_only_via_provider")
 
 
 @admin.register(EducationArea)

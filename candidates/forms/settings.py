@@ -226,8 +226,8 @@ class CollegeSignInForm(forms.ModelForm):
         max_length=300,
         assume_scheme="https",
         help_text=_(
-            "Bijvoorbeeld https://login.microsoftonline.com/<tenant-id>/v2.0. Kandidaatbeheer "
-            "leest de configuratie op <issuer>/.well-known/openid-configuration."
+            "Bijvoorbeeld https://login.microsoftonline.com/TENANT-ID/v2.0. Kandidaatbeheer "
+            "leest de configuratie op de issuer-URL plus /.well-known/openid-configuration."
         ),
     )
     client_secret = forms.CharField(
