@@ -28,7 +28,14 @@ SCOPES = "openid email profile"
 # A provider that does not answer must not hold a web worker for long.
 PROVIDER_TIMEOUT_SECONDS = 10
 # What can go wrong talking to a provider, as one family: every one ends on the same Dutch page.
-PROVIDER_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError)
+PROVIDER_ERRORS = (
+    OAuthError,
+    JoseError,
+    requests.RequestException,
+    ValueError,
+    KeyError,
+    RuntimeError,  # Authlib: the discovery document names no authorization endpoint
+)
 
 
 class ProviderError(Exception):

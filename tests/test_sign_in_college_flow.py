@@ -83,6 +83,10 @@ def test_the_login_page_offers_one_button_per_college_with_a_provider(live_serve
     assert "Inloggen met ROC Midden-account" in page
     assert f'href="{reverse("accounts:college_sign_in", args=["rocm"])}"' in page
     assert "Inloggen met ROC Anders" not in page  # switched off: no button, and its link is 404
+    with_next = requests.get(
+        live_server.url + reverse("accounts:login") + "?next=/beheer/kandidaatgroepen/", timeout=30
+    ).text
+    assert 'href="/inloggen/school/rocm/?next=/beheer/kandidaatgroepen/"' in with_next
     assert requests.get(start_url(live_server, world.other_college), timeout=30).status_code == 404
 
 
