@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.college_sign_in import match_staff_account
-from accounts.models import CollegeSignIn, Role, User
+from accounts.models import AuditLog, CollegeSignIn, Role, User
+from accounts.services import audit
 from tests.factories import UserFactory
 
 EMAIL, USERNAME = CollegeSignIn.Claim.EMAIL, CollegeSignIn.Claim.USERNAME
@@ -77,3 +78,23 @@ def test_unknown_or_switched_off_colleges_are_404_and_post_is_405(client, world,
     assert client.get(reverse(name, args=["rocm"])).status_code == 404  # not enabled
     assert client.get(reverse(name, args=["bestaat-niet"])).status_code == 404
     assert client.post(reverse(name, args=["rocm"])).status_code == 405
+
+
+def test_the_audit_log_names_sso_sign_ins_and_refusals_in_dutch(client, world):
+    audit(
+        action=AuditLog.Action.LOGIN,
+        actor=world.coordinator,
+        target=world.coordinator,
+        after={"sign_in": "college_idp"},
+    )
+    audit(
+        action=AuditLog.Action.LOGIN_FAILED,
+        actor=None,
+        target=world.in_own_group.user,
+        organisation=world.college,
+        after={"sign_in": "college_idp", "refusal": "candidate"},
+    )
+    client.force_login(world.beheerder)
+    page = client.get(reverse("candidates:audit")).content.decode()
+    assert '<span class="fw-semibold">Ingelogd via</span>: de inlogdienst van de school' in page
+    assert '<span class="fw-semibold">Geweigerd omdat</span>: kandidaataccount' in page
