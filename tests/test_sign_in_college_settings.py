@@ -144,3 +144,15 @@ def test_another_colleges_provider_stays_its_own(client, world, provider):
     logged_in(client, world.beheerder).post(PAGE, form_data(provider.issuer))
     assert CollegeSignIn.objects.get(organisation=world.other_college).client_id == "roca"
     assert CollegeSignIn.objects.get(organisation=world.college).client_id == "kandidaatbeheer"
+
+
+def test_switching_off_works_while_the_provider_is_down(client, world):
+    row = CollegeSignIn(
+        organisation=world.college, enabled=True, issuer="http://127.0.0.1:9", client_id="kb"
+    )
+    row.set_client_secret(SECRET)
+    row.save()
+    data = form_data("http://127.0.0.1:9", enabled="", client_secret="", client_id="kb")
+    response = logged_in(client, world.beheerder).post(PAGE, data)
+    assert response.status_code == 302
+    assert CollegeSignIn.objects.get(pk=row.pk).enabled is False

@@ -218,8 +218,8 @@ def _loopback(host: str | None) -> bool:
 class CollegeSignInForm(forms.ModelForm):
     """Instellingen → Inlogdienst: the college's OpenID Connect provider. The client secret is
     never rendered back; after cleaning, cleaned_data["client_secret"] is None (keep it) or the
-    new one. The provider's discovery document is read on saving, so a wrong issuer URL is
-    told here, not by the first colleague who tries to sign in."""
+    new one. The provider's discovery document is read when it is switched on or its issuer
+    changes, so a wrong issuer URL is told here, not by the first colleague who signs in."""
 
     issuer = forms.URLField(
         label=_("Issuer-URL van de inlogdienst"),
@@ -293,13 +293,24 @@ class CollegeSignInForm(forms.ModelForm):
         parts = urlsplit(issuer)
         if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname)):
             raise ValidationError(self.error_messages["insecure"], code="insecure")
+        return issuer
+
+    def _check_provider(self, issuer: str) -> None:
+        # Only when the provider is (switched) on with a new issuer: switching it off, or
+        # renaming the button, must work while the provider is down.
+        if not ({"issuer", "enabled"} & set(self.changed_data)):
+            return
         try:
             check_provider(issuer)
         except ProviderError as exc:
-            raise ValidationError(
-                self.error_messages[exc.code], code=exc.code, params={"url": discovery_url(issuer)}
-            ) from exc
-        return issuer
+            self.add_error(
+                "issuer",
+                ValidationError(
+                    self.error_messages[exc.code],
+                    code=exc.code,
+                    params={"url": discovery_url(issuer)},
+                ),
+            )
 
     def clean(self):
         super().clean()
@@ -310,4 +321,6 @@ class CollegeSignInForm(forms.ModelForm):
                 self.add_error("client_secret", self.error_messages["secret_needed"])
         if data.get("staff_only_via_provider") and not data.get("enabled"):
             self.add_error("staff_only_via_provider", self.error_messages["needs_enabled"])
+        if data.get("enabled") and data.get("issuer"):
+            self._check_provider(data["issuer"])
         return data
