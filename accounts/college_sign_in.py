@@ -17,12 +17,13 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
 from joserfc.errors import JoseError
 
+from .middleware import SIGN_IN_METHOD_KEY as SIGN_IN_METHOD_KEY  # re-exported
 from .models import STAFF_ROLES, AuditLog, CollegeSignIn, Organisation, User
 from .services import audit, client_ip
 
-# Marks a session that an SSO sign-in started; the second-factor check skips such sessions
-# (the college's provider did the authentication). Password logins leave it unset.
-SIGN_IN_METHOD_KEY = "kb_sign_in_method"
+# SIGN_IN_METHOD_KEY marks a session that an SSO sign-in started; the second-factor check
+# skips such sessions (the college's provider did the authentication). Password logins leave
+# it unset. It lives in middleware, which keeps it through impersonation.
 COLLEGE_IDP = "college_idp"
 SCOPES = "openid email profile"
 # A provider that does not answer must not hold a web worker for long.

@@ -10,6 +10,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 SESSION_STARTED_KEY = "kb_session_started"
+SIGN_IN_METHOD_KEY = "kb_sign_in_method"  # set by an SSO sign-in (accounts.college_sign_in)
 SESSION_RENEWED_KEY = "kb_session_renewed"
 # The idle time-out (SESSION_COOKIE_AGE) starts again when the session is saved. Saving it on
 # every request (SESSION_SAVE_EVERY_REQUEST) cost an UPDATE and a commit per page view; once
@@ -30,6 +31,9 @@ class SessionTimeoutMiddleware:
             # Kept on the request: logging in as someone else (and back) starts a new session
             # dict, and the signal handlers put this back so impersonation never extends it.
             request.kb_session_started = started
+            # Likewise how the person signed in (accounts.college_sign_in): impersonating
+            # someone, and coming back, must not lose that an SSO sign-in started the session.
+            request.kb_session_sign_in_method = request.session.get(SIGN_IN_METHOD_KEY)
             now = int(time.time())
             if started is None:
                 request.session[SESSION_STARTED_KEY] = now

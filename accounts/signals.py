@@ -4,7 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from hijack.signals import hijack_ended, hijack_started
 
-from .middleware import SESSION_STARTED_KEY
+from .middleware import SESSION_STARTED_KEY, SIGN_IN_METHOD_KEY
 from .models import AuditLog, User
 from .services import audit, client_ip
 
@@ -40,6 +40,9 @@ def _keep_session_start(request) -> None:
     started = getattr(request, "kb_session_started", None)
     if started is not None:
         request.session[SESSION_STARTED_KEY] = started
+    method = getattr(request, "kb_session_sign_in_method", None)
+    if method is not None:
+        request.session[SIGN_IN_METHOD_KEY] = method
 
 
 @receiver(hijack_started)

@@ -98,3 +98,25 @@ def test_the_audit_log_names_sso_sign_ins_and_refusals_in_dutch(client, world):
     page = client.get(reverse("candidates:audit")).content.decode()
     assert '<span class="fw-semibold">Ingelogd via</span>: de inlogdienst van de school' in page
     assert '<span class="fw-semibold">Geweigerd omdat</span>: kandidaataccount' in page
+
+
+def test_impersonation_keeps_the_sso_marker_of_the_session(client, world):
+    client.force_login(world.beheerder)
+    session = client.session
+    session["kb_sign_in_method"] = "college_idp"
+    session.save()
+    user = world.in_own_group.user
+    assert client.post(reverse("hijack:acquire"), {"user_pk": user.pk}).status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.session["kb_sign_in_method"] == "college_idp"
+    assert client.post(reverse("hijack:release")).status_code == 302
+    assert client.session["_auth_user_id"] == str(world.beheerder.pk)
+    assert client.session["kb_sign_in_method"] == "college_idp"
+
+
+def test_a_password_session_gets_no_marker_through_impersonation(client, world):
+    client.force_login(world.beheerder)
+    client.post(reverse("hijack:acquire"), {"user_pk": world.in_own_group.user.pk})
+    client.post(reverse("hijack:release"))
+    assert client.session["_auth_user_id"] == str(world.beheerder.pk)
+    assert "kb_sign_in_method" not in client.session
