@@ -218,3 +218,17 @@ def test_an_unreachable_provider_is_a_provider_error_not_a_500(live_server, worl
     response = requests.get(start_url(live_server, world.college), timeout=30)
     assert response.status_code == 502
     assert "Inloggen via de inlogdienst van ROC Midden is niet gelukt" in response.text
+
+
+def test_a_provider_that_names_nobody_is_refused(live_server, world, provider):
+    """Neither the id_token nor userinfo (asked as well) carries the e-mail address."""
+    configure(world.college, provider)
+    provider.set_user("u-anon", {"name": "Iemand"})
+    http = requests.Session()
+    response = sign_in(http, start_url(live_server, world.college), provider, "u-anon")
+    assert response.status_code == 403
+    assert refusal_text(response) == (
+        "De inlogdienst van ROC Midden gaf niet door wie je bent (geen e-mailadres of "
+        "gebruikersnaam). Vraag de beheerder van je school de instellingen na te kijken."
+    )
+    assert AuditLog.objects.get(action=AuditLog.Action.LOGIN_FAILED).after["refusal"] == "no_claim"
