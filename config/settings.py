@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "axes",
     "hijack",
     "csp",
+    # Two-step sign-in: TOTP devices (authenticator apps) and the one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "candidates",
     "imports",
@@ -94,10 +98,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Outside the rest, so it also marks the redirects and refusals of the middleware below.
     "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # The second factor before anything else: not even the password change without it.
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -185,6 +193,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # --- Impersonation (django-hijack) -------------------------------------------------------------
 HIJACK_PERMISSION_CHECK = "candidates.selectors.can_impersonate"
 HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, translated)
+
+# --- Two-step sign-in (django-otp) -------------------------------------------------------------
+# The name authenticator apps show above the code.
+OTP_TOTP_ISSUER = env.str("KB_TOTP_ISSUER", default="Kandidaatbeheer")
 
 # --- Sessions ----------------------------------------------------------------------------------
 # Idle time-out: the session dies after this many idle seconds. It is renewed at most once a
