@@ -3,12 +3,15 @@ current code computed as a phone would, and a session that passed it."""
 
 from __future__ import annotations
 
+import re
 import time
 from base64 import b32decode
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import default_two_factor_roles
 
 
 def totp_code(secret: bytes, *, at: float | None = None) -> str:
@@ -42,3 +45,22 @@ def verified(client, user, device: TOTPDevice | None = None):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def require_two_factor(college, roles=None):
+    """The college as a real one is made: two-step sign-in required of beheerders and
+    toetscoördinatoren (the model's default), or of `roles`."""
+    college.two_factor_roles = default_two_factor_roles() if roles is None else list(roles)
+    college.save(update_fields=["two_factor_roles"])
+    return college
+
+
+def secret_on(page: str) -> str:
+    """The secret as the enrolment page shows it for typing in by hand."""
+    match = re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', page)
+    assert match, "no secret on the page"
+    return match.group(1)
+
+
+def recovery_codes_on(page: str) -> list[str]:
+    return re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page)
