@@ -123,9 +123,7 @@ def test_a_wrong_code_is_refused_in_dutch_audited_and_throttled(client, world, a
 def test_a_recovery_code_works_once(client, world, app):
     client.force_login(world.beheerder)
     client.post(VERIFY, {"code": code_for(app)})
-    codes = recovery_codes_on(
-        client.post(reverse("two_factor:recovery_codes")).content.decode()
-    )
+    codes = recovery_codes_on(client.post(reverse("two_factor:recovery_codes")).content.decode())
     assert len(codes) == 10
     client.post(reverse("accounts:logout"))
 
