@@ -52,7 +52,8 @@ class MustChangePasswordMiddleware:
         "accounts:logout",
         "set_language",
         "hijack:release",
-        # The second factor comes first (accounts.two_factor.middleware runs before this).
+        # The second factor comes first: accounts.two_factor.middleware sends a session that
+        # still owes it from the password change to these pages.
         "two_factor:verify",
         "two_factor:enrol",
     )

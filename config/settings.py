@@ -104,11 +104,12 @@ MIDDLEWARE = [
     "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
-    # The second factor before anything else: not even the password change without it.
-    "accounts.two_factor.middleware.TwoFactorMiddleware",
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Until the session passed its second factor, every page (the password change too) leads to
+    # it. After the header middleware above, so its redirects carry their headers as well.
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     # Before any view or CSRF check reads the body; its Dutch page gets the headers above.
     "accounts.middleware.RequestSizeLimitMiddleware",

@@ -188,11 +188,15 @@ def test_must_change_password_comes_after_the_second_step(client, world, app):
     world.beheerder.must_change_password = True
     world.beheerder.save()
     client.force_login(world.beheerder)
-    assert client.get(LIST)["Location"] == verify_url(LIST)
-    assert client.get(verify_url(LIST)).status_code == 200  # not sent to the password change
+    change = reverse("accounts:password_change")
+    page = client.get(LIST, follow=True)
+    assert [url for url, _status in page.redirect_chain] == [change, verify_url(change)]
+    assert client.post(change, {})["Location"] == verify_url(change)  # no change without it
 
-    response = client.post(VERIFY, {"code": code_for(app), "next": LIST})
-    assert client.get(response["Location"])["Location"] == reverse("accounts:password_change")
+    response = client.post(VERIFY, {"code": code_for(app), "next": change})
+    assert response["Location"] == change
+    assert client.get(change).status_code == 200
+    assert client.get(LIST)["Location"] == change
 
 
 def test_optional_roles_and_candidates_are_not_asked(client, world, college):
