@@ -44,6 +44,8 @@ class TwoFactorMiddleware:
         if request.user.is_authenticated and self._must_verify(request):
             if not request.path.startswith(settings.STATIC_URL) and not self._open(request):
                 return redirect(verification_url(_here(request)))
+            # base.html leaves out the menu, whose pages would only lead back here.
+            request.kb_second_factor_pending = True  # type: ignore[attr-defined]
         return self.get_response(request)
 
     @staticmethod
