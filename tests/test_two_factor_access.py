@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditLog, Role
 
-from .factories import UserFactory
+from .factories import TEST_PASSWORD, UserFactory
 from .helpers.candidates import logged_in, make_superuser, rows
 from .helpers.two_factor import code_for, give_app, require_two_factor, verified
 
@@ -222,3 +222,22 @@ def test_reset_is_for_beheerders_of_the_same_college(client, world):
     assert client.get(url).status_code == 405
     assert TOTPDevice.objects.filter(user=world.supervisor).exists()
     assert rows(AuditLog.Action.TWO_FACTOR_RESET) == []
+
+
+def test_the_admin_login_page_asks_for_the_code_too(client, db):
+    """Signing in on the admin's own login page (django-otp's form): password and code."""
+    root = make_superuser()
+    app = give_app(root)
+    page = client.get(reverse("admin:login"))
+    assert page.status_code == 200
+    assert 'name="otp_token"' in page.content.decode()
+
+    data = {"username": root.username, "password": TEST_PASSWORD}
+    response = client.post(reverse("admin:login"), {**data, "otp_token": "000000"})
+    assert response.status_code == 200  # refused: the form again
+    response = client.post(
+        reverse("admin:login"),
+        {**data, "otp_device": app.persistent_id, "otp_token": code_for(app)},
+    )
+    assert response.status_code == 302
+    assert client.get(ADMIN).status_code == 200
