@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django_otp.admin import OTPAdminSite
 
 from .models import AuditLog, CollegeSignIn, EducationArea, Organisation, User
+
+# The platform admin changes every college's accounts: only a session that passed its second
+# factor gets in (django-otp's documented way to guard the default site). Signed-in operators
+# who have not are sent to the verification page first (accounts.two_factor.middleware).
+admin.site.__class__ = OTPAdminSite
 
 
 @admin.register(Organisation)

@@ -7,3 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signals  # noqa: F401  (both register themselves on import)
+        from .two_factor import signals as two_factor_signals  # noqa: F401

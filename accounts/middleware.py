@@ -51,7 +51,16 @@ class MustChangePasswordMiddleware:
     of their own, every page leads to the change form (logout and language excepted). Not
     while a beheerder is logged in as the candidate: that must not use up the change."""
 
-    ALLOWED = ("accounts:password_change", "accounts:logout", "set_language", "hijack:release")
+    ALLOWED = (
+        "accounts:password_change",
+        "accounts:logout",
+        "set_language",
+        "hijack:release",
+        # The second factor comes first: accounts.two_factor.middleware sends a session that
+        # still owes it from the password change to these pages.
+        "two_factor:verify",
+        "two_factor:enrol",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

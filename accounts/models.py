@@ -17,6 +17,11 @@ from .secrets import seal, unseal
 REPORT_PASSWORD_MIN_LENGTH = 8
 
 
+def default_two_factor_roles() -> list[str]:
+    """A new college requires two-step sign-in of its beheerders and toetscoördinatoren."""
+    return ["beheerder", "toetscoordinator"]
+
+
 class Organisation(models.Model):
     """A college (roc). Everything below it is invisible to every other organisation."""
 
@@ -59,6 +64,12 @@ class Organisation(models.Model):
     # The import-results spreadsheet lists every generated password, many of them of minors:
     # with this set it is an encrypted Office file. Kept Fernet-sealed, never shown or mailed.
     report_password_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    # The staff roles that must sign in with a second factor (TOTP) after their password. Those
+    # who may impersonate minors and change every account are required by default; a college
+    # that signs its staff in through its own identity provider has MFA there instead.
+    two_factor_roles = models.JSONField(
+        _("tweestapsverificatie verplicht voor"), default=default_two_factor_roles, blank=True
+    )
 
     class Meta:
         verbose_name = _("onderwijsinstelling")
@@ -81,6 +92,9 @@ class Organisation(models.Model):
     def set_report_password(self, password: str) -> None:
         """Seal a new password, or forget it with "" (saving is the caller's)."""
         self.report_password_sealed = seal(password.encode()) if password else None
+
+    def requires_two_factor(self, role: str) -> bool:
+        return role in (self.two_factor_roles or [])
 
     def new_password(self) -> str:
         """A generated password in this college's format and length."""
@@ -227,6 +241,11 @@ class AuditLog(models.Model):
         IMPERSONATION_ENDED = "impersonation_ended", _("Terug naar eigen account")
         SETTINGS_CHANGED = "settings_changed", _("Instellingen gewijzigd")
         ACCOUNT_EXPIRED = "account_expired", _("Account verlopen en gedeactiveerd")
+        TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("Tweestapsverificatie ingesteld")
+        TWO_FACTOR_FAILED = "two_factor_failed", _("Tweestapsverificatie mislukt")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Tweestapsverificatie gereset")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Herstelcode gebruikt")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Nieuwe herstelcodes gemaakt")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -57,8 +57,9 @@ def seed(n: int):
     last = [("", "Jansen"), ("de", "Vries"), ("van der", "Berg"), ("", "Öztürk"), ("", "Bakker")]
     password = make_password("bench-only-password", hasher="pbkdf2_sha256_generated")
     with transaction.atomic():
-        college = Organisation.objects.create(name="ROC Bench", code="bench")
-        other = Organisation.objects.create(name="ROC Ander", code="ander")
+        # The bench measures pages, not the sign-in: no second factor for its staff.
+        college = Organisation.objects.create(name="ROC Bench", code="bench", two_factor_roles=[])
+        other = Organisation.objects.create(name="ROC Ander", code="ander", two_factor_roles=[])
         beheerder = User.objects.create(
             username="bench-beheerder", organisation=college, role=Role.BEHEERDER
         )

@@ -42,7 +42,8 @@ def college(code: str | None = None, *, coordinator_groups: int = 0) -> College:
     from candidates.models import CandidateGroup
 
     code = code or f"b{next(_counter)}"
-    org = Organisation.objects.create(name=f"ROC Bench {code}", code=code)
+    # The bench measures pages, not the sign-in: no second factor for its staff.
+    org = Organisation.objects.create(name=f"ROC Bench {code}", code=code, two_factor_roles=[])
     beheerder = User.objects.create(
         username=f"{code}-beheerder",
         organisation=org,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, candidates, groups, settings, staff
+from .views import audit, candidates, groups, settings, staff, two_factor
 
 app_name = "candidates"
 
@@ -18,9 +18,19 @@ urlpatterns = [
     path("medewerkers/nieuw/", staff.staff_create, name="staff_create"),
     path("medewerkers/<int:pk>/wijzigen/", staff.staff_edit, name="staff_edit"),
     path("medewerkers/<int:pk>/wachtwoord/", staff.staff_password, name="staff_password"),
+    path(
+        "medewerkers/<int:pk>/tweestapsverificatie/",
+        staff.staff_two_factor_reset,
+        name="staff_two_factor_reset",
+    ),
     path("auditlog/", audit.audit_log, name="audit"),
     path("instellingen/", settings.college_settings, name="settings"),
     path("instellingen/inlogdienst/", settings.college_sign_in_settings, name="settings_sign_in"),
+    path(
+        "instellingen/tweestapsverificatie/",
+        two_factor.two_factor_settings,
+        name="two_factor_settings",
+    ),
     path("mijn-kandidaten/", candidates.my_candidates, name="mine"),
     path("mijn-gegevens/", candidates.my_details, name="me"),
 ]

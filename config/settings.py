@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "axes",
     "hijack",
     "csp",
+    # Two-step sign-in: TOTP devices (authenticator apps) and the one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "candidates",
     "imports",
@@ -94,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Outside the rest, so it also marks the redirects and refusals of the middleware below.
     "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -101,6 +107,9 @@ MIDDLEWARE = [
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Until the session passed its second factor, every page (the password change too) leads to
+    # it. After the header middleware above, so its redirects carry their headers as well.
+    "accounts.two_factor.middleware.TwoFactorMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     # Before any view or CSRF check reads the body; its Dutch page gets the headers above.
     "accounts.middleware.RequestSizeLimitMiddleware",
@@ -185,6 +194,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # --- Impersonation (django-hijack) -------------------------------------------------------------
 HIJACK_PERMISSION_CHECK = "candidates.selectors.can_impersonate"
 HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, translated)
+
+# --- Two-step sign-in (django-otp) -------------------------------------------------------------
+# The name authenticator apps show above the code.
+OTP_TOTP_ISSUER = env.str("KB_TOTP_ISSUER", default="Kandidaatbeheer")
 
 # --- Sessions ----------------------------------------------------------------------------------
 # Idle time-out: the session dies after this many idle seconds. It is renewed at most once a

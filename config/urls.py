@@ -17,6 +17,7 @@ urlpatterns = [
     path("platform-admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("hijack/", include((hijack_patterns, "hijack"))),
+    path("tweestapsverificatie/", include("accounts.two_factor.urls")),
     path("beheer/import/", include("imports.urls")),
     path("beheer/", include("candidates.urls")),
     path("", include("accounts.urls")),

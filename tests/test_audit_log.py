@@ -12,6 +12,7 @@ from accounts.services import audit
 
 from .helpers.candidates import count_queries, logged_in
 from .helpers.imports import people, run_import, xlsx_bytes
+from .helpers.two_factor import verified
 
 AUDIT = reverse("candidates:audit")
 
@@ -109,7 +110,7 @@ def test_every_kind_of_change_appears(client, world, django_capture_on_commit_ca
     pages, all land in the log with before and after."""
     candidate = world.in_own_group
     edit = reverse("candidates:edit", args=[candidate.pk])
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)  # impersonation needs the second factor
     client.post(
         edit,
         {
@@ -358,13 +359,22 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
         "settings_changed": (
             {
                 "target_repr": "ROC Midden",
-                "before": {"password_format": "mixed", "education_areas": ["Zorg"]},
-                "after": {"password_format": "lower", "education_areas": ["Techniek", "Zorg"]},
+                "before": {
+                    "password_format": "mixed",
+                    "education_areas": ["Zorg"],
+                    "two_factor_roles": ["beheerder"],
+                },
+                "after": {
+                    "password_format": "lower",
+                    "education_areas": ["Techniek", "Zorg"],
+                    "two_factor_roles": ["beheerder", "toetscoordinator"],
+                },
             },
             [
                 "Soort gegenereerde wachtwoorden: (Hoofdletters, kleine letters en cijfers) → "
                 "Alleen kleine letters en cijfers (minimaal 14 tekens)",
                 "Opleidingsgebieden: (Zorg) → Techniek, Zorg",
+                "Tweestapsverificatie verplicht voor: (Beheerder) → Beheerder, Toetscoördinator",
             ],
         ),
         "account_expired": (
@@ -376,6 +386,36 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
             },
             ["Actief: (ja) → nee", "Geldig tot en met: 31 jul 2026"],
         ),
+        "two_factor_enrolled": (
+            {
+                "actor": w.coordinator,
+                "target": w.coordinator,
+                "before": {"two_factor": "none"},
+                "after": {"two_factor": "set"},
+            },
+            ["Tweestapsverificatie: (niet ingesteld) → ingesteld"],
+        ),
+        "two_factor_failed": (
+            {
+                "actor": w.coordinator,
+                "target": w.coordinator,
+                "after": {"two_factor_failure": "throttled"},
+            },
+            ["Reden: te snel na een onjuiste code"],
+        ),
+        "two_factor_reset": (
+            {
+                "target": w.coordinator,
+                "before": {"two_factor": "set"},
+                "after": {"two_factor": "none"},
+            },
+            ["Tweestapsverificatie: (ingesteld) → niet ingesteld"],
+        ),
+        "recovery_code_used": (
+            {"actor": w.coordinator, "target": w.coordinator, "after": {"recovery_codes_left": 9}},
+            ["Herstelcodes over: 9"],
+        ),
+        "recovery_codes_renewed": ({"actor": w.coordinator, "target": w.coordinator}, []),
     }
 
 

@@ -1,4 +1,6 @@
-"""'Log in als deze gebruiker' through django-hijack with our own permission check."""
+"""'Log in als deze gebruiker' through django-hijack with our own permission check. Staff sign in
+here in a session that passed the second factor, which impersonation needs (without it:
+tests/test_two_factor_access.py)."""
 
 import re
 
@@ -10,6 +12,7 @@ from accounts.models import AuditLog, Role
 
 from .factories import UserFactory
 from .helpers.candidates import days, logged_in, make_candidate, make_superuser, rows
+from .helpers.two_factor import verified
 
 ACQUIRE = reverse("hijack:acquire")
 RELEASE = reverse("hijack:release")
@@ -53,7 +56,7 @@ def test_impersonation_rules_per_role(client, world, role, kind, status):
     """A candidate the actor cannot see is a 404, as if there were no such id; one they see
     but may not become is a 403."""
     actor, target = getattr(world, role), getattr(world, kind)
-    response = start(logged_in(client, actor), target.user)
+    response = start(verified(client, actor), target.user)
     assert response.status_code == status
     if status == 302:
         assert response["Location"] == ME
@@ -65,7 +68,7 @@ def test_impersonation_rules_per_role(client, world, role, kind, status):
 def test_ids_of_other_colleges_answer_like_ids_that_do_not_exist(client, world):
     """The form must not tell which user ids exist elsewhere: another college's candidate,
     its beheerder and an unused id give the same 404."""
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     unused = max(world.outsider.pk, world.of_other_college.pk) + 1000
     for pk in (world.of_other_college.pk, world.outsider.pk, unused):
         response = client.post(ACQUIRE, {"user_pk": pk, "next": ME})
@@ -76,7 +79,7 @@ def test_ids_of_other_colleges_answer_like_ids_that_do_not_exist(client, world):
 
 @pytest.mark.parametrize("target", ["beheerder", "coordinator", "other_coordinator", "supervisor"])
 def test_nobody_becomes_staff(client, world, target):
-    response = start(logged_in(client, world.beheerder), getattr(world, target))
+    response = start(verified(client, world.beheerder), getattr(world, target))
     assert response.status_code == 403
 
 
@@ -86,14 +89,14 @@ def test_nobody_becomes_a_superuser(client, world):
     root.role = Role.KANDIDAAT  # even when it looks like a candidate of the college
     root.save()
     # Not a candidate record of the college, so not visible: the same 404 as no such id.
-    assert start(logged_in(client, world.beheerder), root).status_code == 404
+    assert start(verified(client, world.beheerder), root).status_code == 404
 
 
 def test_nobody_becomes_an_inactive_or_expired_candidate(client, world):
     inactive = make_candidate(world, user__is_active=False)
     expired = make_candidate(world, user__valid_until=days(-1))
     not_yet = make_candidate(world, user__valid_from=days(3))
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     for candidate in (inactive, expired, not_yet):
         assert start(client, candidate.user).status_code == 403
     assert current_user_id(client) == str(world.beheerder.pk)
@@ -112,15 +115,14 @@ def test_anonymous_is_sent_to_login(client, world):
 
 
 def test_get_is_not_allowed(client, world):
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     response = client.get(ACQUIRE, {"user_pk": world.in_own_group.pk})
     assert response.status_code in (400, 405)
     assert current_user_id(client) == str(world.beheerder.pk)
 
 
 def test_csrf_is_enforced(world):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(world.beheerder)
+    client = verified(Client(enforce_csrf_checks=True), world.beheerder)
     response = start(client, world.in_own_group.user)
     assert response.status_code == 403
     assert current_user_id(client) == str(world.beheerder.pk)
@@ -139,7 +141,7 @@ def test_csrf_is_enforced(world):
 
 def test_start_and_return_rotate_the_session_and_are_audited(client, world):
     candidate = world.in_own_group
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     before = client.session.session_key
 
     assert start(client, candidate.user).status_code == 302
@@ -173,7 +175,7 @@ def test_start_and_return_rotate_the_session_and_are_audited(client, world):
 
 
 def test_the_banner_works_under_the_content_security_policy(client, world):
-    client = logged_in(client, world.coordinator)
+    client = verified(client, world.coordinator)
     start(client, world.in_own_group.user)
     response = client.get(ME)
     html = response.content.decode()
@@ -185,7 +187,7 @@ def test_the_banner_works_under_the_content_security_policy(client, world):
 
 
 def test_profile_history_shows_impersonation_as_such(client, world):
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     start(client, world.in_own_group.user)
     client.post(RELEASE, {"next": edit_url(world.in_own_group)})
     page = client.get(edit_url(world.in_own_group)).content.decode()
@@ -195,7 +197,7 @@ def test_profile_history_shows_impersonation_as_such(client, world):
 
 
 def test_candidate_pages_of_the_admin_are_closed_while_impersonating(client, world):
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     start(client, world.in_own_group.user)
     assert client.get(reverse("candidates:list")).status_code == 403
 
@@ -204,7 +206,7 @@ def test_candidate_pages_of_the_admin_are_closed_while_impersonating(client, wor
 
 
 def test_button_is_shown_only_when_allowed(client, world):
-    client = logged_in(client, world.beheerder)
+    client = verified(client, world.beheerder)
     page = client.get(edit_url(world.in_own_group)).content.decode()
     assert "Log in als deze gebruiker" in page
     assert f'action="{ACQUIRE}"' in page
@@ -216,4 +218,4 @@ def test_button_is_shown_only_when_allowed(client, world):
 def test_supervisor_staff_never_a_target_even_when_linked(client, world):
     supervisor = UserFactory(organisation=world.college, role=Role.BEGELEIDER)
     world.own_group.supervisors.add(supervisor)
-    assert start(logged_in(client, world.coordinator), supervisor).status_code == 403
+    assert start(verified(client, world.coordinator), supervisor).status_code == 403

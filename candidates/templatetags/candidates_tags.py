@@ -61,6 +61,10 @@ FIELD_LABELS = {
     "sign_in_staff_only": _("Medewerkers alleen via de eigen inlogdienst"),
     "sign_in": _("Ingelogd via"),
     "refusal": _("Geweigerd omdat"),
+    "two_factor_roles": _("Tweestapsverificatie verplicht voor"),
+    "two_factor": _("Tweestapsverificatie"),
+    "two_factor_failure": _("Reden"),
+    "recovery_codes_left": _("Herstelcodes over"),
     # Imports: the wizard's choices, the outcome, the reason it failed.
     "batch": _("Import"),
     "restarted_from": _("Opnieuw gestart; status was"),
@@ -109,6 +113,12 @@ VALUE_LABELS = {
         "no_claim": _("de inlogdienst gaf geen e-mailadres of gebruikersnaam"),
         "provider_error": _("fout van de inlogdienst of ongeldig antwoord"),
     },
+    "two_factor_roles": dict(Role.choices),
+    "two_factor": {"none": _("niet ingesteld"), "set": _("ingesteld")},
+    "two_factor_failure": {
+        "wrong": _("onjuiste code"),
+        "throttled": _("te snel na een onjuiste code"),
+    },
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
@@ -130,14 +140,14 @@ def _show(key: str, value, links: dict) -> tuple[str, str | None]:
         return links.get(LINK_KEYS[key], {}).get(
             str(value), (str(_("niet zichtbaar voor jou")), None)
         )
+    labels = VALUE_LABELS.get(key) or REGISTERED_VALUE_LABELS.get(key, {})
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value), None
+        return ", ".join(str(labels.get(v, v) if isinstance(v, str) else v) for v in value), None
     if key in DATE_KEYS and isinstance(value, str):
         try:
             return date_format(date.fromisoformat(value), "j b Y"), None
         except ValueError:
             return value, None
-    labels = VALUE_LABELS.get(key) or REGISTERED_VALUE_LABELS.get(key, {})
     if isinstance(value, str) and value in labels:
         return str(labels[value]), None
     return str(value), None

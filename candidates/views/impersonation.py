@@ -1,6 +1,13 @@
 """'Log in als deze gebruiker': django-hijack's views, with our own 'acquire'."""
 
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from hijack.views import AcquireUserView
+
+from accounts.two_factor.middleware import verification_url
+from accounts.two_factor.rules import session_verified
 
 from ..selectors import impersonation_target_or_404
 
@@ -16,3 +23,20 @@ class ImpersonateView(AcquireUserView):
                 hijacker=self.request.user, user_pk=self.request.POST["user_pk"]
             )
         return self._target
+
+    def post(self, request, *args, **kwargs):
+        # Reached only when the rule allows it (dispatch asked can_impersonate). Becoming a
+        # minor's account also needs a session that passed a second factor, ours or the
+        # college's identity provider's: a stolen password alone must not be enough.
+        if not session_verified(request):
+            messages.error(
+                request,
+                _(
+                    "‘Log in als deze gebruiker’ kan alleen na tweestapsverificatie. Bevestig "
+                    "eerst je code (of stel tweestapsverificatie in) en probeer het daarna "
+                    "opnieuw."
+                ),
+            )
+            back = reverse("candidates:edit", args=[self.get_object().pk])
+            return redirect(verification_url(back))
+        return super().post(request, *args, **kwargs)

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.services import client_ip
+from accounts.two_factor.rules import with_two_factor_state
+from accounts.two_factor.services import two_factor_reset
 
 from ..forms.staff import StaffForm
 from ..selectors import editable_staff_of, groups_visible_to, staff_visible_to
@@ -20,7 +22,7 @@ from ..services import staff as services
 
 @role_required(Role.BEHEERDER)
 def staff_list(request):
-    staff = staff_visible_to(request.user).prefetch_related(
+    staff = with_two_factor_state(staff_visible_to(request.user)).prefetch_related(
         Prefetch("coordinated_groups", queryset=groups_visible_to(request.user)),
         Prefetch("supervised_groups", queryset=groups_visible_to(request.user)),
     )
@@ -84,3 +86,23 @@ def staff_password(request, pk: int):
     staff = get_object_or_404(editable_staff_of(request.user), pk=pk)
     password = services.staff_reset_password(actor=request.user, staff=staff, ip=client_ip(request))
     return _show_password(request, staff, password, created=False)
+
+
+@role_required(Role.BEHEERDER)
+@require_POST
+def staff_two_factor_reset(request, pk: int):
+    """A colleague lost their phone (and their recovery codes): remove their second factor, so
+    they set up a new one at their next sign-in. Beheerders too, by another beheerder; never
+    one's own, which would let a stolen password replace it."""
+    colleagues = staff_visible_to(request.user).exclude(pk=request.user.pk)
+    staff = get_object_or_404(colleagues, pk=pk)
+    two_factor_reset(actor=request.user, user=staff, ip=client_ip(request))
+    messages.success(
+        request,
+        _(
+            "De tweestapsverificatie van %(name)s is gereset. Bij de volgende keer inloggen "
+            "stelt %(name)s een nieuwe app in."
+        )
+        % {"name": staff.display_name or staff.username},
+    )
+    return redirect("candidates:staff")

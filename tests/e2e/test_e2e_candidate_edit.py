@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import AuditLog
+from tests.helpers.two_factor import code_for, give_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,7 +17,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_beheerder_edits_and_impersonates_a_candidate(e2e, people, second_page):
     page = e2e.page
     lotte = people.lotte.user
+    # 'Log in als deze gebruiker' needs a session that passed the second factor.
+    app = give_app(people.beheerder)
     e2e.login(people.beheerder)
+    e2e.check("tweestapsverificatie-controleren")
+    page.get_by_label("Code uit je app of herstelcode").fill(code_for(app))
+    page.get_by_role("button", name="Bevestigen").click()
+    page.wait_for_load_state("load")
     expect(page.get_by_role("heading", name="Kandidaten")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("5 kandidaten")  # the whole college
     e2e.step("kandidaten", guide=True)

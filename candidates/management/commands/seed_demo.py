@@ -60,9 +60,14 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        demo, _ = Organisation.objects.get_or_create(code="demo", defaults={"name": "ROC Demo"})
+        # The demo college asks nobody for two-step sign-in, so the demo accounts work with the
+        # passwords printed below; a beheerder turns it on under Instellingen →
+        # Tweestapsverificatie (README). A real college requires it by default.
+        demo, _ = Organisation.objects.get_or_create(
+            code="demo", defaults={"name": "ROC Demo", "two_factor_roles": []}
+        )
         other, _ = Organisation.objects.get_or_create(
-            code="anders", defaults={"name": "ROC Anders"}
+            code="anders", defaults={"name": "ROC Anders", "two_factor_roles": []}
         )
         area_zorg, _ = EducationArea.objects.get_or_create(
             organisation=demo, name="Zorg en welzijn"
