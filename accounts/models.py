@@ -227,6 +227,10 @@ class AuditLog(models.Model):
         IMPERSONATION_ENDED = "impersonation_ended", _("Terug naar eigen account")
         SETTINGS_CHANGED = "settings_changed", _("Instellingen gewijzigd")
         ACCOUNT_EXPIRED = "account_expired", _("Account verlopen en gedeactiveerd")
+        DATA_EXPORTED = "data_exported", _("Alle gegevens gedownload (inzageverzoek)")
+        GROUP_ARCHIVED = "group_archived", _("Kandidaatgroep gearchiveerd")
+        GROUP_RESTORED = "group_restored", _("Kandidaatgroep teruggezet")
+        SCHOOL_YEAR_STARTED = "school_year_started", _("Nieuw schooljaar verwerkt")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
