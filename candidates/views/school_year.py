@@ -42,7 +42,8 @@ def group_archive(request, pk: int):
     group = _group_or_404(request, pk)
     if group.is_archived:
         return redirect("candidates:group_detail", pk=group.pk)
-    form = GroupArchiveForm(request.POST or None)
+    # Bound on every POST: an empty one (the box not ticked) is a valid archive too.
+    form = GroupArchiveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         deactivated = services.group_archive(
             actor=request.user,
