@@ -51,15 +51,14 @@ def group_archive(request, pk: int):
             deactivate_members=form.cleaned_data["deactivate"],
             ip=client_ip(request),
         )
-        messages.success(
-            request,
-            ngettext(
-                "Kandidaatgroep %(name)s is gearchiveerd; %(count)d lid is gedeactiveerd.",
-                "Kandidaatgroep %(name)s is gearchiveerd; %(count)d leden zijn gedeactiveerd.",
+        done = _("Kandidaatgroep %(name)s is gearchiveerd.") % {"name": group.name}
+        if form.cleaned_data["deactivate"]:
+            done += " " + ngettext(
+                "%(count)d lid is gedeactiveerd.",
+                "%(count)d leden zijn gedeactiveerd.",
                 deactivated,
-            )
-            % {"name": group.name, "count": deactivated},
-        )
+            ) % {"count": deactivated}
+        messages.success(request, done)
         return redirect("candidates:group_detail", pk=group.pk)
     ctx = {
         "group": group,
