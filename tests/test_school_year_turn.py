@@ -61,7 +61,7 @@ def test_the_preview_counts_and_changes_nothing(client, world):
     plan = page.context["plan"]
     counts = {p.group.name: (p.choice, p.members, p.extended) for p in plan.groups}
     assert counts == {"Zorg 1": ("extend", 3, 3), "Techniek 1": ("archive", 2, 0)}
-    assert (len(plan.extend_ids), len(plan.of_archive), plan.deactivated) == (3, 1, 2)
+    assert (plan.extended, len(plan.of_archive), plan.deactivated) == (3, 1, 2)
     text = page.content.decode()
     assert "3 kandidaten krijgen geldigheid tot en met" in text
     assert "1 kandidaatgroep wordt gearchiveerd." in text

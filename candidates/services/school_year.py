@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditLog, AuditLogSubject, Organisation, User
@@ -200,7 +201,7 @@ class SchoolYearPlan:
     valid_until: date
     deactivate: bool
     groups: list[GroupPlan] = field(default_factory=list)
-    extend_ids: list[int] = field(default_factory=list)
+    extended: int = 0  # distinct candidates whose validity changes
     deactivated: int = 0
 
     def of(self, choice: str) -> list[GroupPlan]:
@@ -216,39 +217,67 @@ def school_year_groups(actor: User):
     return groups_visible_to(actor).filter(archived_at=None).order_by("name")
 
 
+def _to_extend(actor: User, group_ids: list[int], valid_until: date) -> QuerySet[User]:
+    """The accounts whose end date changes: visible members of the extended groups. Subqueries,
+    never a list of ids, so a college of 50,000 sends no 50,000-item IN (...) to the database."""
+    members = _membership.objects.filter(candidategroup_id__in=group_ids).values("candidate_id")
+    visible = candidates_visible_to(actor).filter(pk__in=members)
+    return User.objects.filter(pk__in=visible.values("pk")).exclude(valid_until=valid_until)
+
+
+def _counts_per_group(links: QuerySet) -> dict[int, int]:
+    counted = links.values("candidategroup_id").annotate(n=Count("candidate_id"))
+    return {row["candidategroup_id"]: row["n"] for row in counted}
+
+
 def school_year_plan(
     actor: User, choices: Mapping[int, str], valid_until: date, *, deactivate: bool = False
 ) -> SchoolYearPlan:
     """What 'Bevestigen' would do, counted: the preview shows it, the apply carries it out."""
     plan = SchoolYearPlan(valid_until=valid_until, deactivate=deactivate)
-    members: dict[int, set[int]] = {}
     groups = list(school_year_groups(actor))
     wanted = [g.pk for g in groups if choices.get(g.pk, LEAVE) != LEAVE]
+    extend = [g.pk for g in groups if choices.get(g.pk) == EXTEND]
     links = _membership.objects.filter(
-        candidategroup_id__in=wanted,
-        candidate_id__in=candidates_visible_to(actor).values("pk"),
-    ).values_list("candidategroup_id", "candidate_id")
-    for group_id, candidate_id in links:
-        members.setdefault(group_id, set()).add(candidate_id)
-    extend_groups = [g.pk for g in groups if choices.get(g.pk) == EXTEND]
-    extend_all = set().union(*(members.get(pk, set()) for pk in extend_groups))
-    changing = set(
-        User.objects.filter(pk__in=extend_all)
-        .exclude(valid_until=valid_until)
-        .values_list("pk", flat=True)
+        candidategroup_id__in=wanted, candidate_id__in=candidates_visible_to(actor).values("pk")
     )
+    changing = _to_extend(actor, extend, valid_until)
+    members = _counts_per_group(links)
+    extended = _counts_per_group(links.filter(candidate_id__in=changing.values("pk")))
     for g in groups:
         choice = choices.get(g.pk, LEAVE)
-        ids = members.get(g.pk, set())
-        extended = len(ids & changing) if choice == EXTEND else 0
-        plan.groups.append(GroupPlan(g, choice, len(ids), extended))
-    plan.extend_ids = sorted(changing)
+        count = extended.get(g.pk, 0) if choice == EXTEND else 0
+        plan.groups.append(GroupPlan(g, choice, members.get(g.pk, 0), count))
+    plan.extended = changing.count()
     if deactivate:
-        archived = [p.group for p in plan.of(ARCHIVE)]
-        plan.deactivated = len(
-            [c for c in members_to_deactivate(actor, archived) if c.pk not in extend_all]
-        )
+        # Archiving the groups one by one ends the same: a member of an archived group and of
+        # a group that stays (an extended one, too) keeps their account.
+        plan.deactivated = len(members_to_deactivate(actor, [p.group for p in plan.of(ARCHIVE)]))
     return plan
+
+
+def _extend(actor: User, plan: SchoolYearPlan, row: AuditLog) -> int:
+    """Set the new end date, with a subject of the turn's audit row per changed account."""
+    extend = [p.group.pk for p in plan.of(EXTEND)]
+    changing = _to_extend(actor, extend, plan.valid_until)
+    before = list(changing.values_list("pk", "username", "valid_until"))
+    User.objects.filter(pk__in=changing.values("pk")).update(valid_until=plan.valid_until)
+    after = {"valid_until": plan.valid_until.isoformat()}
+    AuditLogSubject.objects.bulk_create(
+        (
+            AuditLogSubject(
+                audit=row,
+                user_id=pk,
+                action=AuditLog.Action.VALIDITY_CHANGED,
+                target_repr=username,
+                before={"valid_until": _iso(old)},
+                after=after,
+            )
+            for pk, username, old in before
+        ),
+        batch_size=1000,
+    )
+    return len(before)
 
 
 @transaction.atomic
@@ -264,8 +293,6 @@ def school_year_apply(
     per extended candidate, so each candidate's history shows their new end date) and the
     archive's own row per group."""
     plan = school_year_plan(actor, choices, valid_until, deactivate=deactivate)
-    before = dict(User.objects.filter(pk__in=plan.extend_ids).values_list("pk", "valid_until"))
-    User.objects.filter(pk__in=plan.extend_ids).update(valid_until=valid_until)
     row = audit(
         action=AuditLog.Action.SCHOOL_YEAR_STARTED,
         actor=actor,
@@ -275,29 +302,14 @@ def school_year_apply(
             "valid_until": valid_until.isoformat(),
             "extended_groups": [p.group.name for p in plan.of(EXTEND)],
             "archived_groups": [p.group.name for p in plan.of(ARCHIVE)],
-            "extended": len(plan.extend_ids),
         },
         ip=ip,
     )
-    names = dict(User.objects.filter(pk__in=plan.extend_ids).values_list("pk", "username"))
-    AuditLogSubject.objects.bulk_create(
-        [
-            AuditLogSubject(
-                audit=row,
-                user_id=pk,
-                action=AuditLog.Action.VALIDITY_CHANGED,
-                target_repr=names[pk],
-                before={"valid_until": _iso(before[pk])},
-                after={"valid_until": valid_until.isoformat()},
-            )
-            for pk in plan.extend_ids
-        ],
-        batch_size=1000,
+    plan.extended = _extend(actor, plan, row)
+    row.after["extended"] = plan.extended
+    row.save(update_fields=["after"])
+    plan.deactivated = sum(
+        group_archive(actor=actor, group=p.group, deactivate_members=deactivate, ip=ip)
+        for p in plan.of(ARCHIVE)
     )
-    deactivated = 0
-    for p in plan.of(ARCHIVE):
-        deactivated += group_archive(
-            actor=actor, group=p.group, deactivate_members=deactivate, ip=ip
-        )
-    plan.deactivated = deactivated
     return plan

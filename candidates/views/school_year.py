@@ -161,7 +161,7 @@ def school_year(request):
             "gearchiveerd, %(deactivated)d kandidaten gedeactiveerd."
         )
         % {
-            "extended": len(plan.extend_ids),
+            "extended": plan.extended,
             "archived": len(plan.of(services.ARCHIVE)),
             "deactivated": plan.deactivated,
         },
