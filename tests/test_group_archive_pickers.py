@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.models import AuditLog, Role
+from accounts.models import AuditLog, AuditLogSubject, Role
 from candidates.forms.candidates import BulkActionForm, CandidateFilterForm, LinksForm
 from candidates.forms.staff import StaffForm
+from candidates.selectors import candidate_history
 from candidates.services.school_year import group_archive, group_restore
 from imports.forms import GroupForm as GroupStepForm
 
@@ -64,9 +65,18 @@ def test_archive_may_deactivate_members_in_no_other_active_group(client, world):
     world.in_own_group.user.refresh_from_db()
     staying.user.refresh_from_db()
     assert (world.in_own_group.user.is_active, staying.user.is_active) == (False, True)
-    [status] = rows(AuditLog.Action.STATUS_CHANGED)
-    assert status.target_user == world.in_own_group.user
-    assert rows(AuditLog.Action.GROUP_ARCHIVED)[0].after["deactivated"] == 1
+    [archived] = rows(AuditLog.Action.GROUP_ARCHIVED)
+    assert archived.after["deactivated"] == 1
+    # Each deactivated account is a subject of the archive's row, shown in their history.
+    [subject] = AuditLogSubject.objects.filter(audit=archived)
+    assert (subject.user, subject.action, subject.before, subject.after) == (
+        world.in_own_group.user,
+        AuditLog.Action.STATUS_CHANGED,
+        {"is_active": True},
+        {"is_active": False},
+    )
+    assert candidate_history(world.in_own_group)[0].action == AuditLog.Action.STATUS_CHANGED
+    assert candidate_history(staying) == []
 
 
 def test_archiving_twice_writes_one_row(world):

@@ -64,7 +64,7 @@ def group_archive(request, pk: int):
         "group": group,
         "form": form,
         "members": group_members_visible_to(request.user, group).count(),
-        "would_deactivate": len(services.members_to_deactivate(request.user, [group])),
+        "would_deactivate": services.members_to_deactivate(request.user, [group]).count(),
     }
     return render(request, "candidates/group_archive.html", ctx)
 
