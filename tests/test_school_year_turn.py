@@ -144,3 +144,13 @@ def test_only_the_beheerder(client, world, who, status):
     assert client.get(PAGE).status_code == status
     assert client.post(PAGE, _post(world, confirm="1")).status_code == status
     assert rows(AuditLog.Action.SCHOOL_YEAR_STARTED) == []
+
+
+def test_a_tampered_choice_is_named_at_its_group(client, world):
+    data = _post(world)
+    data[f"group_{world.own_group.pk}"] = "delete"
+    page = logged_in(client, world.beheerder).post(PAGE, data)
+    assert page.status_code == 200
+    assert f"group_{world.own_group.pk}" in page.context["form"].errors
+    assert 'class="form-select is-invalid"' in page.content.decode()
+    assert rows(AuditLog.Action.SCHOOL_YEAR_STARTED) == []
