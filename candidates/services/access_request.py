@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -268,9 +269,11 @@ def _workbook(data: dict[str, list[dict]]) -> bytes:
     return write_workbook(sheets)
 
 
+@transaction.atomic
 def access_request_export(*, actor: User, candidate: Candidate, ip: str | None = None) -> bytes:
     """The .zip for 'Download alle gegevens'. The download's own audit row is written first,
-    so the export lists it too: the candidate sees that their data was handed out."""
+    so the export lists it too: the candidate sees that their data was handed out. One
+    transaction: an export that fails leaves no row saying it was handed out."""
     audit(action=AuditLog.Action.DATA_EXPORTED, actor=actor, target=candidate.user, ip=ip)
     data = candidate_data(candidate)
     stamp = timezone.localtime().isoformat(timespec="seconds")
