@@ -233,3 +233,15 @@ def test_the_candidate_page_offers_the_download(client, world):
     )
     assert f'action="{url(world.in_own_group)}"' in page.content.decode()
     assert "Download alle gegevens" in page.content.decode()
+
+
+def test_an_export_that_fails_leaves_no_row(world, monkeypatch):
+    from candidates.services import access_request
+
+    def broken(sheets):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(access_request, "write_workbook", broken)
+    with pytest.raises(OSError):
+        access_request.access_request_export(actor=world.beheerder, candidate=world.in_own_group)
+    assert rows(AuditLog.Action.DATA_EXPORTED) == []
