@@ -246,6 +246,10 @@ class AuditLog(models.Model):
         TWO_FACTOR_RESET = "two_factor_reset", _("Tweestapsverificatie gereset")
         RECOVERY_CODE_USED = "recovery_code_used", _("Herstelcode gebruikt")
         RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Nieuwe herstelcodes gemaakt")
+        DATA_EXPORTED = "data_exported", _("Alle gegevens gedownload (inzageverzoek)")
+        GROUP_ARCHIVED = "group_archived", _("Kandidaatgroep gearchiveerd")
+        GROUP_RESTORED = "group_restored", _("Kandidaatgroep teruggezet")
+        SCHOOL_YEAR_STARTED = "school_year_started", _("Nieuw schooljaar verwerkt")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -63,6 +63,9 @@ class CandidateGroup(models.Model):
         verbose_name=_("begeleiders"),
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Set at the turn of the school year: an archived group keeps its members and history but
+    # drops out of every picker and filter (selectors.unarchived), and its page is read-only.
+    archived_at = models.DateTimeField(_("gearchiveerd op"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("kandidaatgroep")
@@ -74,6 +77,10 @@ class CandidateGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Candidate(models.Model):

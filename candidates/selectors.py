@@ -92,6 +92,24 @@ def groups_linkable_by(user: User) -> QuerySet[CandidateGroup]:
     return CandidateGroup.objects.none()
 
 
+def unarchived(
+    groups: QuerySet[CandidateGroup], *, keep: Iterable[int] = ()
+) -> QuerySet[CandidateGroup]:
+    """What a picker or filter offers: archived groups drop out, except those in `keep` (the
+    ones a form's object is linked to already, so saving it does not silently unlink them)."""
+    return groups.filter(Q(archived_at=None) | Q(pk__in=list(keep)))
+
+
+def active_groups_visible_to(user: User) -> QuerySet[CandidateGroup]:
+    """Filters and lists: the visible groups that are not archived."""
+    return unarchived(groups_visible_to(user))
+
+
+def active_groups_linkable_by(user: User) -> QuerySet[CandidateGroup]:
+    """Pickers that link candidates ('Koppelen', 'Verplaatsen', the import): no archived group."""
+    return unarchived(groups_linkable_by(user))
+
+
 def staff_visible_to(user: User) -> QuerySet[User]:
     """Colleagues a staff member may see and pick (e.g. 'Selecteer begeleiders')."""
     if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
@@ -135,6 +153,19 @@ def group_ids_after_unlink(
     in_group = candidates_visible_to(user).filter(pk__in=list(ids), groups=group)
     after: dict[int, set[int]] = {pk: set() for pk in in_group.values_list("pk", flat=True)}
     links = _membership.objects.filter(candidate_id__in=after).exclude(candidategroup_id=group.pk)
+    for candidate_id, group_id in links.values_list("candidate_id", "candidategroup_id"):
+        after[candidate_id].add(group_id)
+    return after
+
+
+def group_ids_after_move(
+    user: User, ids: Iterable[int], source: CandidateGroup, target: CandidateGroup
+) -> dict[int, set[int]]:
+    """For the orphan rule: the visible candidates among `ids`, each with the ids of the
+    groups it is in once moved from `source` to `target` (all groups, seen or not)."""
+    visible = candidates_visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True)
+    after: dict[int, set[int]] = {pk: {target.pk} for pk in visible}
+    links = _membership.objects.filter(candidate_id__in=after).exclude(candidategroup_id=source.pk)
     for candidate_id, group_id in links.values_list("candidate_id", "candidategroup_id"):
         after[candidate_id].add(group_id)
     return after

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import audit, candidates, groups, settings, staff, two_factor
+from .views import (
+    access_request,
+    audit,
+    candidates,
+    groups,
+    school_year,
+    settings,
+    staff,
+    two_factor,
+)
 
 app_name = "candidates"
 
@@ -9,11 +18,16 @@ urlpatterns = [
     path("kandidaten/<int:pk>/wijzigen/", candidates.candidate_edit, name="edit"),
     path("kandidaten/<int:pk>/wachtwoord/", candidates.candidate_password, name="password"),
     path("kandidaten/<int:pk>/koppelingen/", candidates.candidate_links, name="links"),
+    path("kandidaten/<int:pk>/gegevens/", access_request.candidate_export, name="access_request"),
     path("kandidaatgroepen/", groups.group_list, name="groups"),
     path("kandidaatgroepen/nieuw/", groups.group_create, name="group_create"),
     path("kandidaatgroepen/<int:pk>/", groups.group_detail, name="group_detail"),
     path("kandidaatgroepen/<int:pk>/wijzigen/", groups.group_edit, name="group_edit"),
     path("kandidaatgroepen/<int:pk>/actie/", groups.group_bulk, name="group_bulk"),
+    path("kandidaatgroepen/<int:pk>/archiveren/", school_year.group_archive, name="group_archive"),
+    path("kandidaatgroepen/<int:pk>/terugzetten/", school_year.group_restore, name="group_restore"),
+    path("kandidaatgroepen/<int:pk>/verplaatsen/", school_year.group_move, name="group_move"),
+    path("nieuw-schooljaar/", school_year.school_year, name="school_year"),
     path("medewerkers/", staff.staff_list, name="staff"),
     path("medewerkers/nieuw/", staff.staff_create, name="staff_create"),
     path("medewerkers/<int:pk>/wijzigen/", staff.staff_edit, name="staff_edit"),

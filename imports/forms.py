@@ -9,7 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from candidates.forms.common import declared_field
-from candidates.selectors import groups_linkable_by, supervisors_visible_to
+from candidates.selectors import (
+    active_groups_linkable_by,
+    groups_linkable_by,
+    supervisors_visible_to,
+)
 
 from .fields import FIELDS, REQUIRED_FIELDS
 from .options import ExistingPasswords, PasswordMode
@@ -205,7 +209,7 @@ class GroupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.pending_name = pending_name
-        self.groups = {str(g.pk): g for g in groups_linkable_by(user)}
+        self.groups = {str(g.pk): g for g in active_groups_linkable_by(user)}
         choices: list[tuple[str, StrOrPromise]] = [("", _("— geen groep —"))]
         if pending_name:
             choices.append((self.PENDING, _("%(name)s (nieuw)") % {"name": pending_name}))
@@ -242,7 +246,19 @@ class GroupForm(forms.Form):
 
     def _existing_or_new(self, data: dict, name: str) -> None:
         existing = groups_linkable_by(self.user).filter(name__iexact=name).first()
-        if existing is not None:
+        if existing is not None and existing.is_archived:
+            self.add_error(
+                "new_group_name" if "new_group_name" in self.fields else "group",
+                forms.ValidationError(
+                    _(
+                        "Kandidaatgroep '%(name)s' is gearchiveerd. Zet de groep eerst terug "
+                        "of kies een andere naam."
+                    ),
+                    code="archived",
+                    params={"name": name},
+                ),
+            )
+        elif existing is not None:
             # It exists and is ours: select it instead of creating a duplicate.
             data["group"], data["new_group_name"] = existing, ""
         elif self.user.organisation.candidate_groups.filter(name__iexact=name).exists():

@@ -416,6 +416,35 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
             ["Herstelcodes over: 9"],
         ),
         "recovery_codes_renewed": ({"actor": w.coordinator, "target": w.coordinator}, []),
+        "data_exported": ({"target": w.in_own_group.user}, []),
+        "group_archived": (
+            {
+                "target_repr": "Zorg 1",
+                "after": {"group_id": w.own_group.pk, "members": 12, "deactivated": 3},
+            },
+            [f"Kandidaatgroep: [Zorg 1]({group_url})", "Leden: 12", "Leden gedeactiveerd: 3"],
+        ),
+        "group_restored": (
+            {"target_repr": "Zorg 1", "after": {"group_id": w.own_group.pk}},
+            [f"Kandidaatgroep: [Zorg 1]({group_url})"],
+        ),
+        "school_year_started": (
+            {
+                "target_repr": "ROC Midden",
+                "after": {
+                    "valid_until": "2027-07-31",
+                    "extended_groups": ["Zorg 1"],
+                    "archived_groups": ["Techniek 1"],
+                    "extended": 40,
+                },
+            },
+            [
+                "Geldig tot en met: 31 jul 2027",
+                "Groepen verlengd: Zorg 1",
+                "Groepen gearchiveerd: Techniek 1",
+                "Kandidaten verlengd: 40",
+            ],
+        ),
     }
 
 

@@ -16,12 +16,14 @@ from accounts.validators import parse_id
 
 from ..models import Candidate, CandidateGroup
 from ..selectors import (
+    active_groups_linkable_by,
+    active_groups_visible_to,
     candidate_number_taken,
     candidates_orphaned_by,
     candidates_visible_to,
     group_ids_after_unlink,
     groups_linkable_by,
-    groups_visible_to,
+    unarchived,
 )
 from ..widgets import FastSelect
 from .common import (
@@ -32,6 +34,7 @@ from .common import (
     declared_field,
     supervisor_choices,
 )
+from .school_year import clean_move
 
 MAX_SELECTION = 1000
 ORPHAN_CONFIRM_LABEL = _("Ik begrijp dat deze kandidaat daarna niet meer voor mij zichtbaar is")
@@ -79,7 +82,9 @@ class CandidateFilterForm(BootstrapFieldsMixin, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.groups = list(groups_visible_to(user).order_by("name").values_list("pk", "name"))
+        self.groups = list(
+            active_groups_visible_to(user).order_by("name").values_list("pk", "name")
+        )
         choices = [("", _("Alle groepen"))]
         if user.role == Role.BEHEERDER:
             choices.append(("none", _("Zonder kandidaatgroep")))
@@ -123,6 +128,7 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         ("extend", _("Geldigheid verlengen")),
         ("link", _("Koppelen aan kandidaatgroep")),
         ("unlink", _("Ontkoppelen van kandidaatgroep")),
+        ("move", _("Verplaatsen naar kandidaatgroep")),
         ("mail_credentials", _("Nieuw wachtwoord en inloggegevens mailen")),
         ("print_credentials", _("Nieuw wachtwoord en inlogbriefjes afdrukken (PDF)")),
         ("export", _("Exporteren naar Excel (.xlsx)")),
@@ -155,7 +161,15 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         required=False,
         widget=FastSelect,
         empty_label=_("— kies een groep —"),
-        help_text=_("Alleen bij koppelen en ontkoppelen."),
+        help_text=_("Alleen bij koppelen, ontkoppelen en verplaatsen (de nieuwe groep)."),
+    )
+    from_group = forms.ModelChoiceField(
+        label=_("Van kandidaatgroep"),
+        queryset=CandidateGroup.objects.none(),
+        required=False,
+        widget=FastSelect,
+        empty_label=_("— kies een groep —"),
+        help_text=_("Alleen bij verplaatsen."),
     )
     confirm_orphan = forms.BooleanField(
         label=_(
@@ -169,12 +183,15 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         group = declared_field(self, "group", forms.ModelChoiceField)
-        group.queryset = groups_linkable_by(user).order_by("name")
+        group.queryset = active_groups_linkable_by(user).order_by("name")
         if groups is not None:
             # The list page has just fetched these (id, name) pairs for its filter: show them
             # instead of querying again. Validation still goes through the queryset above.
             group.widget.choices = [("", group.empty_label), *groups]
         self.fields["valid_until"].initial = user.college.default_valid_until()
+        # Moving out of an archived group is how a class leaves last year's group.
+        source = declared_field(self, "from_group", forms.ModelChoiceField)
+        source.queryset = groups_linkable_by(user).order_by("name")
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
 
@@ -202,8 +219,10 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
                 self.add_error("valid_until", ValidationError(self.error_messages["no_date"]))
             elif until < timezone.localdate():
                 self.add_error("valid_until", ValidationError(self.error_messages["past"]))
-        if action in ("link", "unlink") and not data.get("group"):
+        if action in ("link", "unlink", "move") and not data.get("group"):
             self.add_error("group", ValidationError(self.error_messages["no_group"]))
+        if action == "move":
+            clean_move(self, self.user, data)
         if action == "unlink" and data.get("group") and data.get("ids"):
             after = group_ids_after_unlink(self.user, data["ids"], data["group"])
             orphans = len(candidates_orphaned_by(self.user, after))
@@ -394,9 +413,14 @@ class LinksForm(forms.Form):
     }
 
     def __init__(self, *args, candidate: Candidate, editor: User, **kwargs):
-        linkable = groups_linkable_by(editor).select_related("education_area").order_by("name")
         # Fresh queries, not a prefetch: the groups the editor cannot see must be kept too.
         current_groups = list(CandidateGroup.objects.filter(members=candidate))
+        # An archived group is offered only while the candidate is in it (to unlink it).
+        linkable = (
+            unarchived(groups_linkable_by(editor), keep=[g.pk for g in current_groups])
+            .select_related("education_area")
+            .order_by("name")
+        )
         current_supervisors = list(User.objects.filter(direct_candidates=candidate))
         linkable_ids = set(linkable.values_list("pk", flat=True))
         kwargs.setdefault(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import EducationArea, Role, User
 
 from ..models import CandidateGroup
-from ..selectors import groups_visible_to, username_taken
+from ..selectors import groups_visible_to, unarchived, username_taken
 from .common import GroupChoiceField, declared_field
 
 
@@ -86,7 +86,16 @@ class StaffForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.user, self.staff = user, staff
-        visible = groups_visible_to(user).select_related("education_area").order_by("name")
+        # Archived groups are not offered, except those the colleague is linked to already.
+        current: list[int] = []
+        if staff is not None:
+            current += staff.coordinated_groups.values_list("pk", flat=True)
+            current += staff.supervised_groups.values_list("pk", flat=True)
+        visible = (
+            unarchived(groups_visible_to(user), keep=current)
+            .select_related("education_area")
+            .order_by("name")
+        )
         declared_field(self, "groups", forms.ModelChoiceField).queryset = visible
         self.visible_groups = visible
         areas = declared_field(self, "areas", forms.ModelChoiceField)

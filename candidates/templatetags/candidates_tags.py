@@ -86,6 +86,12 @@ FIELD_LABELS = {
     "skipped": _("Overgeslagen"),
     "created_ids": _("Aangemaakte kandidaten"),
     "reason": _("Reden"),
+    # The turn of the school year: archiving groups, extending validity.
+    "members": _("Leden"),
+    "deactivated": _("Leden gedeactiveerd"),
+    "extended_groups": _("Groepen verlengd"),
+    "archived_groups": _("Groepen gearchiveerd"),
+    "extended": _("Kandidaten verlengd"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 

@@ -47,6 +47,7 @@ from ..selectors import (
 from ..services import candidates as services
 from .audit import audit_links
 from .common import ADMINS, PAGE_SIZE, pdf_response, report_changed, report_reset
+from .school_year import move_selection
 
 # --- Kandidaten --------------------------------------------------------------------------------
 
@@ -165,6 +166,8 @@ def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
         )
         changed = service(actor=user, candidates=candidates, group=data["group"], ip=ip)
         report_changed(request, data["group"].name, changed, len(candidates))
+    elif action == "move":
+        move_selection(request, candidates, data["from_group"], data["group"])
     return redirect(request.get_full_path())
 
 

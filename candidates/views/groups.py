@@ -26,6 +26,7 @@ from ..selectors import (
 from ..services import candidates as candidate_services
 from ..services import groups as services
 from .common import ADMINS, PAGE_SIZE, pdf_response, report_changed, report_reset
+from .school_year import archived_refusal
 
 # --- Kandidaatgroepen --------------------------------------------------------------------------
 
@@ -43,8 +44,15 @@ def group_list(request):
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     if query:
         groups = groups.filter(name__icontains=query)
+    archived = request.GET.get("archived") == "1"  # archived groups only when asked for
+    groups = groups.exclude(archived_at=None) if archived else groups.filter(archived_at=None)
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
-    ctx = {"form": form, "page": page, "may_create": _may_create_groups(request.user)}
+    ctx = {
+        "form": form,
+        "page": page,
+        "archived": archived,
+        "may_create": _may_create_groups(request.user),
+    }
     return render(request, "candidates/group_list.html", ctx)
 
 
@@ -105,6 +113,8 @@ def group_detail(request, pk: int):
 def group_edit(request, pk: int):
     user = request.user
     group = _group_or_404(request, pk)
+    if refusal := archived_refusal(request, group):
+        return refusal
     form = GroupForm(request.POST or None, user=user, group=group)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,6 +138,8 @@ def group_bulk(request, pk: int):
     """Actions on every member of a group that the user may see."""
     user, ip = request.user, client_ip(request)
     group = _group_or_404(request, pk)
+    if refusal := archived_refusal(request, group):
+        return refusal
     form = GroupBulkActionForm(request.POST, organisation=user.organisation)
     if not form.is_valid():
         return _render_group(request, group, bulk_form=form)
