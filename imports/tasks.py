@@ -20,6 +20,7 @@ from accounts.models import OutgoingMail
 
 from .models import ImportBatch, ImportFile
 from .services import _fail, import_deliver_slips, import_execute, import_hash_chunk
+from .undo import undo_run_queued
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,17 @@ def deliver_slips(self, batch_id: str) -> None:
     finding them) or the retention purge removes them."""
     try:
         import_deliver_slips(batch_id)
+    except (OperationalError, InterfaceError) as exc:
+        connection.close()
+        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
+def undo_import(self, batch_id: str, ip: str | None = None) -> None:
+    """Undo a large import (imports.undo). One transaction: a retry starts from scratch, and a
+    run that finds the batch undone already does nothing."""
+    try:
+        undo_run_queued(batch_id, ip)
     except (OperationalError, InterfaceError) as exc:
         connection.close()
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
