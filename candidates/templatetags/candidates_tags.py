@@ -72,6 +72,15 @@ FIELD_LABELS = {
     "skipped": _("Overgeslagen"),
     "created_ids": _("Aangemaakte kandidaten"),
     "reason": _("Reden"),
+    # Undoing an import: what it did, as counts (never names).
+    "deleted": _("Verwijderde accounts"),
+    "deactivated": _("Gedeactiveerde accounts"),
+    "restored": _("Kandidaten met hun vorige gegevens terug"),
+    "links_removed": _("Verwijderde koppelingen"),
+    "groups_removed": _("Verwijderde kandidaatgroepen"),
+    "conflicts": _("Conflicten, ongewijzigd gelaten"),
+    "hidden": _("Niet zichtbaar, ongewijzigd gelaten"),
+    "passwords_kept": _("Wachtwoorden niet teruggezet"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 
