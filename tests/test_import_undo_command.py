@@ -21,6 +21,7 @@ def run(capsys, *args):
     capsys.readouterr()
     return run_command(capsys, *args)
 
+
 NEW = [row("0000101", "Fenna", "Nieuw"), row("0000102", "Gijs", "Nieuw")]
 
 
