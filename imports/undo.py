@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -432,12 +432,22 @@ def undo_run_queued(batch_id, ip: str | None = None) -> None:
         undo_now(batch_id=batch_id, actor=actor, ip=ip, claimed=True)
     except UndoRefused as exc:
         _unclaim(batch_id, exc.message)
+    except (OperationalError, InterfaceError):
+        raise  # the task retries with the claim kept; `undo_give_up` when it stops trying
     except Exception:
         _unclaim(
             batch_id,
             _("Het ongedaan maken is door een onverwachte fout afgebroken. Er is niets gewijzigd."),
         )
         raise
+
+
+def undo_give_up(batch_id) -> None:
+    """The task's database retries are spent: give the claim back, so it can be asked again."""
+    _unclaim(
+        batch_id,
+        _("De database was niet bereikbaar. Er is niets gewijzigd; probeer het later opnieuw."),
+    )
 
 
 def _apply(plan: UndoPlan) -> None:

@@ -1,12 +1,15 @@
 """Undoing an import (imports.undo): what goes, what comes back, what is left alone."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from django.db import OperationalError
+from django.utils import timezone
 
 from accounts.models import AuditLog, AuditLogSubject, User
 from candidates.models import Candidate, CandidateGroup
-from imports import undo
+from imports import tasks, undo
 from imports.models import ImportBatch
 
 from .helpers.undo import changed_later, finished_days_ago, import_rows, row, signed_in, user_of
@@ -311,3 +314,30 @@ def test_a_queue_that_cannot_reach_the_broker_gives_the_claim_back(
         "De achtergrondverwerking is nu niet bereikbaar. Probeer het later opnieuw."
     )
     assert undo.undoable(batch)
+
+
+def test_database_trouble_is_retried_then_the_claim_is_given_back(world, monkeypatch):
+    batch = import_rows(world.beheerder, NEW)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        undo_queued_at=timezone.now(), undone_by=world.beheerder
+    )
+    calls = []
+
+    def database_down(**kwargs):
+        calls.append(kwargs["batch_id"])
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(undo, "undo_now", database_down)
+    # The task closes a broken connection before it retries; this test's connection holds
+    # its transaction, so it stays open.
+    monkeypatch.setattr(tasks, "connection", SimpleNamespace(close=lambda: None))
+
+    tasks.undo_import.apply(args=[str(batch.pk)])
+
+    assert len(calls) == 1 + tasks.DATABASE_RETRIES  # the claim was kept for each retry
+    batch.refresh_from_db()
+    assert (batch.undo_queued_at, batch.undone_at) == (None, None)
+    assert batch.undo_failure == (
+        "De database was niet bereikbaar. Er is niets gewijzigd; probeer het later opnieuw."
+    )
+    assert Candidate.objects.filter(candidate_number="0000101").exists()
