@@ -106,6 +106,9 @@ class Command(BaseCommand):
             raise UsageError(f"Gebruiker '{opts['as_user']}' bestaat niet of mag niet importeren.")
         if opts["undo"]:
             return self._undo(actor, opts)
+        return self._import(actor, opts)
+
+    def _import(self, actor: User, opts) -> int:
         if not opts["file"]:
             raise UsageError("Geef het bestand op dat je wilt importeren (of --undo BATCH_ID).")
         report_password = self._report_password(actor, opts)
