@@ -136,3 +136,23 @@ def test_a_large_import_is_undone_in_the_background(
     assert "Vernieuw deze pagina om te zien of dat klaar is." in text
     assert len(queued) == 1
     assert Candidate.objects.filter(candidate_number="0000101").exists()
+
+
+def test_preview_counts_what_it_leaves_alone_without_names(client, world):
+    batch = import_rows(
+        world.coordinator,
+        [row("0000001", "Anna", "Eigen", "kand-own@example.test"), *NEW],
+        group_id=world.own_group.pk,
+        existing_passwords="replace",
+    )
+    gijs = user_of("0000102", world.college)
+    Candidate.groups.through.objects.filter(candidate_id=gijs.pk).delete()  # out of sight
+
+    text = page_text(logged_in(client, world.coordinator).get(undo_url(batch)))
+
+    assert "1 kandidaat uit deze import is niet voor jou zichtbaar en blijft ongewijzigd." in text
+    assert (
+        "De import gaf 1 bestaande kandidaat een nieuw wachtwoord; een wachtwoord wordt niet "
+        "teruggezet."
+    ) in text
+    assert "Gijs" not in text and gijs.username not in text
