@@ -235,6 +235,7 @@ class AuditLog(models.Model):
         IMPORT_STARTED = "import_started", _("Import gestart")
         IMPORT_FINISHED = "import_finished", _("Import voltooid")
         IMPORT_FAILED = "import_failed", _("Import mislukt")
+        IMPORT_UNDONE = "import_undone", _("Import ongedaan gemaakt")
         LOGIN = "login", _("Ingelogd")
         LOGIN_FAILED = "login_failed", _("Inloggen mislukt")
         IMPERSONATION_STARTED = "impersonation_started", _("Ingelogd als andere gebruiker")

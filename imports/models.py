@@ -76,6 +76,16 @@ class ImportBatch(models.Model):
     # it here for the redelivered task. Never plaintext; cleared once the PDF exists.
     slips_pending = models.BinaryField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(default=default_expiry, db_index=True)
+    # Undoing the import (imports.undo): claimed by setting undo_queued_at (a conditional
+    # UPDATE, so it happens once), done when undone_at is set, in the transaction that undid
+    # it. A failed run clears the claim and leaves its Dutch reason in undo_failure.
+    undo_queued_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undo_counts = models.JSONField(default=dict, blank=True)
+    undo_failure = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("import")

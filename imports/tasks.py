@@ -20,6 +20,7 @@ from accounts.models import OutgoingMail
 
 from .models import ImportBatch, ImportFile
 from .services import _fail, import_deliver_slips, import_execute, import_hash_chunk
+from .undo import undo_give_up, undo_run_queued
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,20 @@ def deliver_slips(self, batch_id: str) -> None:
     except (OperationalError, InterfaceError) as exc:
         connection.close()
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def undo_import(self, batch_id: str, ip: str | None = None) -> None:
+    """Undo a large import (imports.undo). One transaction: a retry starts from scratch, and a
+    run that finds the batch undone already does nothing."""
+    try:
+        undo_run_queued(batch_id, ip)
+    except (OperationalError, InterfaceError) as exc:
+        connection.close()
+        if self.request.retries < DATABASE_RETRIES:
+            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        logger.error("undo of import %s: database trouble, giving up: %s", batch_id, exc)
+        undo_give_up(batch_id)
 
 
 @shared_task

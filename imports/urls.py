@@ -22,4 +22,5 @@ urlpatterns = [
     path("<uuid:pk>/inlogbriefjes.pdf", views.slips, name="slips"),
     path("<uuid:pk>/opnieuw/", views.retry, name="retry"),
     path("<uuid:pk>/mail-opnieuw/", views.resend_mails, name="resend_mails"),
+    path("<uuid:pk>/ongedaan-maken/", views.undo_import, name="undo"),
 ]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from accounts.services import client_ip
 from accounts.tasks import queue_mails
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
 
-from . import services
+from . import services, undo
 from .example import example_workbook
 from .fields import FIELD_BY_NAME
 from .forms import (
@@ -590,5 +591,37 @@ def history(request):
         .exclude(status=ImportBatch.Status.DRAFT)
         .select_related("created_by")[:200]
     )
-    rows = [(b, ImportOptions.from_json(b.options)) for b in batches]
+    now = timezone.now()
+    rows = [(b, ImportOptions.from_json(b.options), undo.undoable(b, now)) for b in batches]
     return render(request, "imports/history.html", {"rows": rows})
+
+
+@role_required(*STAFF)
+def undo_import(request, pk):
+    """'Maak deze import ongedaan': what it will do (GET), then one confirmation (POST)."""
+    batches = batches_visible_to(request.user).select_related("created_by", "undone_by")
+    batch = get_object_or_404(batches, pk=pk)
+    if request.method == "POST":
+        return _undo_confirmed(request, batch)
+    plan, refusal = None, None
+    if batch.undone_at is None and batch.undo_queued_at is None:
+        try:
+            undo.undo_check(batch, request.user)
+            plan = undo.undo_plan(batch, request.user)
+        except undo.UndoRefused as exc:
+            refusal = exc.message
+    context = {"batch": batch, "plan": plan, "refusal": refusal}
+    return render(request, "imports/undo.html", context)
+
+
+def _undo_confirmed(request, batch: ImportBatch):
+    try:
+        plan = undo.undo_request(batch=batch, actor=request.user, ip=client_ip(request))
+    except undo.UndoRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if plan is None:
+            messages.info(request, _("De import wordt op de achtergrond ongedaan gemaakt."))
+        else:
+            messages.success(request, _("De import is ongedaan gemaakt."))
+    return redirect("imports:undo", pk=batch.pk)

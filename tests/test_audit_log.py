@@ -352,6 +352,33 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
             },
             ["Import: niet zichtbaar voor jou", "Reden: Het bestand is niet meer beschikbaar."],
         ),
+        "import_undone": (
+            {
+                "target_repr": "klas.xlsx",
+                "after": {
+                    "batch": BATCH,
+                    "deleted": 8,
+                    "deactivated": 2,
+                    "restored": 1,
+                    "links_removed": 3,
+                    "groups_removed": 1,
+                    "conflicts": 1,
+                    "hidden": 0,
+                    "passwords_kept": 0,
+                },
+            },
+            [
+                "Import: niet zichtbaar voor jou",
+                "Verwijderde accounts: 8",
+                "Gedeactiveerde accounts: 2",
+                "Kandidaten met hun vorige gegevens terug: 1",
+                "Verwijderde koppelingen: 3",
+                "Verwijderde kandidaatgroepen: 1",
+                "Conflicten, ongewijzigd gelaten: 1",
+                "Niet zichtbaar, ongewijzigd gelaten: 0",
+                "Wachtwoorden niet teruggezet: 0",
+            ],
+        ),
         "login": ({"target": w.beheerder}, []),
         "login_failed": ({"actor": None, "target_repr": "onbekend"}, []),
         "impersonation_started": ({"target": w.in_own_group.user}, []),
@@ -420,7 +447,7 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
         "group_archived": (
             {
                 "target_repr": "Zorg 1",
-                "after": {"group_id": w.own_group.pk, "members": 12, "deactivated": 3},
+                "after": {"group_id": w.own_group.pk, "members": 12, "members_deactivated": 3},
             },
             [f"Kandidaatgroep: [Zorg 1]({group_url})", "Leden: 12", "Leden gedeactiveerd: 3"],
         ),

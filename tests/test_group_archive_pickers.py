@@ -54,7 +54,7 @@ def test_archive_is_audited_and_keeps_the_members(client, world):
     assert (row.actor, row.target_repr, row.after) == (
         world.beheerder,
         "Zorg 1",
-        {"group_id": world.own_group.pk, "members": 1, "deactivated": 0},
+        {"group_id": world.own_group.pk, "members": 1, "members_deactivated": 0},
     )
 
 
@@ -66,7 +66,7 @@ def test_archive_may_deactivate_members_in_no_other_active_group(client, world):
     staying.user.refresh_from_db()
     assert (world.in_own_group.user.is_active, staying.user.is_active) == (False, True)
     [archived] = rows(AuditLog.Action.GROUP_ARCHIVED)
-    assert archived.after["deactivated"] == 1
+    assert archived.after["members_deactivated"] == 1
     # Each deactivated account is a subject of the archive's row, shown in their history.
     [subject] = AuditLogSubject.objects.filter(audit=archived)
     assert (subject.user, subject.action, subject.before, subject.after) == (

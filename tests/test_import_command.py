@@ -43,6 +43,7 @@ def test_dry_run_json(tmp_path, capsys, world):
             "E-mailadres": "email",
             "Geboortedatum": "birth_date",
         },
+        "batch": None,  # a dry run imports nothing, so there is nothing to undo
     }
     assert not Candidate.objects.filter(candidate_number="0000010").exists()
 

@@ -108,7 +108,7 @@ def group_archive(
         after={
             "group_id": group.pk,
             "members": _membership.objects.filter(candidategroup_id=group.pk).count(),
-            "deactivated": len(leaving),
+            "members_deactivated": len(leaving),
         },
         ip=ip,
     )

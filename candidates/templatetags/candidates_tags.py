@@ -88,10 +88,19 @@ FIELD_LABELS = {
     "reason": _("Reden"),
     # The turn of the school year: archiving groups, extending validity.
     "members": _("Leden"),
-    "deactivated": _("Leden gedeactiveerd"),
+    "members_deactivated": _("Leden gedeactiveerd"),
     "extended_groups": _("Groepen verlengd"),
     "archived_groups": _("Groepen gearchiveerd"),
     "extended": _("Kandidaten verlengd"),
+    # Undoing an import: what it did, as counts (never names).
+    "deleted": _("Verwijderde accounts"),
+    "deactivated": _("Gedeactiveerde accounts"),
+    "restored": _("Kandidaten met hun vorige gegevens terug"),
+    "links_removed": _("Verwijderde koppelingen"),
+    "groups_removed": _("Verwijderde kandidaatgroepen"),
+    "conflicts": _("Conflicten, ongewijzigd gelaten"),
+    "hidden": _("Niet zichtbaar, ongewijzigd gelaten"),
+    "passwords_kept": _("Wachtwoorden niet teruggezet"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 

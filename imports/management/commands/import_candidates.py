@@ -1,5 +1,6 @@
 """The import wizard from the command line, for scripted yearly imports. Same services,
-same visibility rules (it acts as --as USERNAME), synchronous, no worker needed.
+same visibility rules (it acts as --as USERNAME), synchronous, no worker needed. `--undo
+BATCH_ID` takes an import back (imports.undo); the JSON of every import names its batch.
 
 Exit status: 0 done (or a clean dry run), 1 validation errors, 2 unreadable file or wrong
 usage (one Dutch line on stderr, never a traceback)."""
@@ -10,13 +11,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import REPORT_PASSWORD_MIN_LENGTH, Role, User
 from candidates.selectors import groups_linkable_by, supervisors_visible_to
-from imports import services
+from imports import services, undo
 from imports.fields import FIELD_BY_NAME, REQUIRED_FIELDS
 from imports.models import ImportBatch, ImportFile
 from imports.options import ExistingPasswords, ImportOptions, PasswordMode
@@ -32,6 +34,10 @@ PASSWORD_CHOICES = {
 }
 
 
+# The counts `--undo --json` prints, in this order (the conflicts follow as a list).
+UNDO_COUNTS = ("deleted", "deactivated", "restored", "links_removed", "groups_removed")
+
+
 class UsageError(Exception):
     pass
 
@@ -40,7 +46,12 @@ class Command(BaseCommand):
     help = "Importeert kandidaten uit een bestand (.xlsx, .xlsm, .xls, .ods, .csv)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        parser.add_argument("file", nargs="?")
+        parser.add_argument(
+            "--undo",
+            metavar="BATCH_ID",
+            help="Maak een import ongedaan (met --dry-run: laat alleen zien wat er gebeurt).",
+        )
         parser.add_argument("--as", dest="as_user", required=True, metavar="USERNAME")
         parser.add_argument(
             "--sheet",
@@ -83,7 +94,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             code = self._run(opts)
-        except (UsageError, ReadError, services.ImportFailed) as exc:
+        except (UsageError, ReadError, services.ImportFailed, undo.UndoRefused) as exc:
             message = getattr(exc, "message", None) or str(exc)
             self.stderr.write(message.replace("\n", " "))
             sys.exit(2)
@@ -93,6 +104,13 @@ class Command(BaseCommand):
         actor = User.objects.filter(username=opts["as_user"], is_active=True).first()
         if actor is None or actor.role not in (Role.BEHEERDER, Role.TOETSCOORDINATOR):
             raise UsageError(f"Gebruiker '{opts['as_user']}' bestaat niet of mag niet importeren.")
+        if opts["undo"]:
+            return self._undo(actor, opts)
+        return self._import(actor, opts)
+
+    def _import(self, actor: User, opts) -> int:
+        if not opts["file"]:
+            raise UsageError("Geef het bestand op dat je wilt importeren (of --undo BATCH_ID).")
         report_password = self._report_password(actor, opts)
         path = Path(opts["file"])
         if not path.is_file():
@@ -125,6 +143,7 @@ class Command(BaseCommand):
         }
         has_errors = bool(counts["errors"])
         if opts["dry_run"] or (has_errors and not opts["skip_invalid"]):
+            result["batch"] = None  # nothing was imported, so there is nothing to undo
             if opts["dry_run"]:
                 result.update(created=counts["new"], updated=counts["updated"])
             ImportFile.objects.filter(batch=batch).delete()
@@ -140,6 +159,7 @@ class Command(BaseCommand):
             data = protect_xlsx(report[0], report_password) if report_password else report[0]
             Path(opts["report"]).write_bytes(data)
         result.update(
+            batch=str(batch.pk),
             created=batch.counts["new"],
             updated=batch.counts["updated"],
             unchanged=batch.counts["unchanged"],
@@ -147,6 +167,44 @@ class Command(BaseCommand):
         )
         self._print(result, opts, dry_run=False)
         return 0
+
+    def _undo(self, actor: User, opts) -> int:
+        """--undo BATCH_ID [--dry-run]: the same rules as the undo page, run here at once."""
+        batch = self._batch(opts["undo"])
+        undo.undo_check(batch, actor)
+        if opts["dry_run"]:
+            plan = undo.undo_plan(batch, actor)
+        else:
+            plan = undo.undo_now(batch_id=batch.pk, actor=actor)
+        counts = plan.counts
+        result = {
+            "batch": str(batch.pk),
+            "dry_run": opts["dry_run"],
+            **{k: counts[k] for k in UNDO_COUNTS},
+            "conflicts": [c.to_json() for c in plan.conflicts],
+        }
+        if opts["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return 0
+        label = "Proef: ongedaan maken" if opts["dry_run"] else "Ongedaan gemaakt"
+        self.stdout.write(
+            f"{label}: {result['deleted']} verwijderd, {result['deactivated']} gedeactiveerd, "
+            f"{result['restored']} teruggezet, {result['links_removed']} koppelingen en "
+            f"{result['groups_removed']} kandidaatgroepen verwijderd, "
+            f"{len(result['conflicts'])} conflicten."
+        )
+        for c in result["conflicts"][:50]:
+            self.stdout.write(f"  Conflict: {c['name']} ({c['username']}): {c['reason']}")
+        return 0
+
+    def _batch(self, batch_id: str) -> ImportBatch:
+        try:
+            batch = ImportBatch.objects.filter(pk=UUID(batch_id)).first()
+        except ValueError:
+            batch = None
+        if batch is None:
+            raise UsageError(f"Import '{batch_id}' bestaat niet.")
+        return batch
 
     def _report_password(self, actor: User, opts) -> str:
         """The password for the --report file: the flag's, else the college's ("" for none)."""
