@@ -8,6 +8,7 @@ usage (one Dutch line on stderr, never a traceback)."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -92,6 +93,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
+        # Scripts read stderr for our one-line errors. Without a broker the mail and slip tasks
+        # run in this process, and Celery would log a line per task there (and kombu warn that
+        # the absent broker has no host name).
+        logging.getLogger("celery").setLevel(logging.WARNING)
+        logging.getLogger("kombu").setLevel(logging.ERROR)
         try:
             code = self._run(opts)
         except (UsageError, ReadError, services.ImportFailed, undo.UndoRefused) as exc:
