@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 
 from accounts.models import AuditLog, CollegeSignIn
+from tests.factories import TEST_PASSWORD
 from tests.helpers.oidc_provider import run_provider, sign_in
 
 
@@ -232,3 +233,32 @@ def test_a_provider_that_names_nobody_is_refused(live_server, world, provider):
         "gebruikersnaam). Vraag de beheerder van je school de instellingen na te kijken."
     )
     assert AuditLog.objects.get(action=AuditLog.Action.LOGIN_FAILED).after["refusal"] == "no_claim"
+
+
+def test_a_college_idp_sign_in_is_not_asked_for_a_second_factor(live_server, world, provider):
+    # The college requires two-step sign-in of beheerders; its own provider does the second
+    # factor, so a sign-in through it goes straight in, while a password sign-in would not.
+    world.college.two_factor_roles = ["beheerder", "toetscoordinator"]
+    world.college.save(update_fields=["two_factor_roles"])
+    configure(world.college, provider)
+    provider.set_user("u-2fa", {"email": world.beheerder.email})
+    http = requests.Session()
+
+    response = sign_in(http, start_url(live_server, world.college), provider, "u-2fa")
+
+    assert response.status_code == 200
+    assert urlsplit(response.url).path == reverse("candidates:list")
+    assert session_of(http)["_auth_user_id"] == str(world.beheerder.pk)
+    password_login = requests.Session()
+    page = password_login.get(live_server.url + reverse("accounts:login"))
+    token = password_login.cookies["csrftoken"]
+    response = password_login.post(
+        live_server.url + reverse("accounts:login"),
+        data={
+            "username": world.beheerder.username,
+            "password": TEST_PASSWORD,
+            "csrfmiddlewaretoken": token,
+        },
+        headers={"Referer": page.url},
+    )
+    assert urlsplit(response.url).path == reverse("two_factor:enrol")
