@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import ClassVar, Self
 
 from django.conf import settings
@@ -59,6 +60,26 @@ class Organisation(models.Model):
     # The import-results spreadsheet lists every generated password, many of them of minors:
     # with this set it is an encrypted Office file. Kept Fernet-sealed, never shown or mailed.
     report_password_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    # Retention (the 'Privacy' settings page): how long a candidate's data outlives the end of
+    # their validity, what happens then, and how long the audit log keeps its rows.
+    retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn na einde geldigheid (maanden)"), default=12
+    )
+    retention_action = models.CharField(
+        _("daarna"),
+        max_length=10,
+        default="anonymise",
+        choices=[
+            ("anonymise", _("Anonimiseren (aantallen blijven bestaan)")),
+            ("delete", _("Verwijderen")),
+        ],
+    )
+    audit_retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn auditlog (maanden)"), default=24
+    )
+    coordinators_may_delete = models.BooleanField(
+        _("toetscoördinatoren mogen kandidaten in hun groepen verwijderen"), default=False
+    )
 
     class Meta:
         verbose_name = _("onderwijsinstelling")
@@ -142,6 +163,9 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         _("wachtwoord wijzigen bij volgende login"), default=False
     )
+    # Set when the retention task stripped the account of everything personal: it is then
+    # only a number in the college's counts, inactive, and can never sign in again.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
@@ -227,6 +251,9 @@ class AuditLog(models.Model):
         IMPERSONATION_ENDED = "impersonation_ended", _("Terug naar eigen account")
         SETTINGS_CHANGED = "settings_changed", _("Instellingen gewijzigd")
         ACCOUNT_EXPIRED = "account_expired", _("Account verlopen en gedeactiveerd")
+        ACCOUNTS_DELETED = "accounts_deleted", _("Accounts verwijderd")
+        ACCOUNTS_ANONYMISED = "accounts_anonymised", _("Accounts geanonimiseerd")
+        AUDIT_PURGED = "audit_purged", _("Oude auditregels verwijderd")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -310,6 +337,36 @@ class AuditLogSubject(models.Model):
         if AuditLog.actor.is_cached(audit):
             row.actor = audit.actor
         return row
+
+
+class RetiredUsername(models.Model):
+    """The username of a deleted or anonymised account, kept out of use until `free_after`
+    (the college's retention period after the deletion), so nobody signs in with a recycled
+    name under which a former pupil is still known. Kept lower-cased: usernames are compared
+    case-insensitively everywhere. Every place that picks or checks a username asks
+    `usernames_reserved`."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=150, unique=True)
+    free_after = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("gereserveerde gebruikersnaam")
+        verbose_name_plural = _("gereserveerde gebruikersnamen")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def usernames_reserved(usernames: Iterable[str], *, now: datetime | None = None) -> set[str]:
+    """Which of these (lower-cased) still belong to a deleted or anonymised account."""
+    wanted = {u.lower() for u in usernames}
+    if not wanted:
+        return set()
+    reserved = RetiredUsername.objects.filter(
+        username__in=wanted, free_after__gt=now or timezone.now()
+    )
+    return set(reserved.values_list("username", flat=True))
 
 
 class OutgoingMail(models.Model):

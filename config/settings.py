@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.send_expiry_digests",
         "schedule": 24 * 60 * 60,
     },
+    "apply-retention": {
+        "task": "candidates.tasks.apply_retention",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-expired-uploads": {
         "task": "imports.tasks.purge_expired_uploads",
         "schedule": 60 * 60,
