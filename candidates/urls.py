@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, candidates, groups, settings, staff
+from .views import audit, candidates, deletion, groups, privacy, settings, staff
 
 app_name = "candidates"
 
@@ -20,6 +20,10 @@ urlpatterns = [
     path("medewerkers/<int:pk>/wachtwoord/", staff.staff_password, name="staff_password"),
     path("auditlog/", audit.audit_log, name="audit"),
     path("instellingen/", settings.college_settings, name="settings"),
+    path("instellingen/privacy/", privacy.privacy_settings, name="settings_privacy"),
+    path("kandidaten/<int:pk>/verwijderen/", deletion.candidate_delete, name="delete"),
+    path("kandidaten/verwijderen/", deletion.delete_selection, name="delete_selection"),
+    path("kandidaatgroepen/<int:pk>/verwijderen/", deletion.group_delete, name="group_delete"),
     path("mijn-kandidaten/", candidates.my_candidates, name="mine"),
     path("mijn-gegevens/", candidates.my_details, name="me"),
 ]

@@ -22,6 +22,7 @@ from ..selectors import (
     group_ids_after_unlink,
     groups_linkable_by,
     groups_visible_to,
+    may_delete_candidates,
 )
 from ..widgets import FastSelect
 from .common import (
@@ -126,6 +127,7 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         ("mail_credentials", _("Nieuw wachtwoord en inloggegevens mailen")),
         ("print_credentials", _("Nieuw wachtwoord en inlogbriefjes afdrukken (PDF)")),
         ("export", _("Exporteren naar Excel (.xlsx)")),
+        ("delete", _("Verwijderen")),
     ]
 
     error_messages = {
@@ -177,6 +179,9 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         self.fields["valid_until"].initial = user.college.default_valid_until()
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
+        if not may_delete_candidates(user):
+            action = declared_field(self, "action", forms.ChoiceField)
+            action.choices = [c for c in self.ACTIONS if c[0] != "delete"]
 
     def clean_ids(self):
         ids = self.cleaned_data["ids"]

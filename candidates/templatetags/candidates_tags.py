@@ -72,6 +72,14 @@ FIELD_LABELS = {
     "skipped": _("Overgeslagen"),
     "created_ids": _("Aangemaakte kandidaten"),
     "reason": _("Reden"),
+    # Retention and deletion: counts and settings, never who.
+    "accounts": _("Aantal accounts"),
+    "group": _("Kandidaatgroep"),
+    "audit_rows": _("Aantal auditregels"),
+    "retention_months": _("Bewaartermijn na einde geldigheid (maanden)"),
+    "retention_action": _("Daarna"),
+    "audit_retention_months": _("Bewaartermijn auditlog (maanden)"),
+    "coordinators_may_delete": _("Toetscoördinatoren mogen kandidaten verwijderen"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 
@@ -82,6 +90,7 @@ VALUE_LABELS = {
     "role": dict(Role.choices),
     "password_format": dict(Organisation._meta.get_field("password_format").flatchoices),
     "report_password": {"none": _("niet ingesteld"), "set": _("ingesteld"), "new": _("nieuw")},
+    "retention_action": dict(Organisation._meta.get_field("retention_action").flatchoices),
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
