@@ -55,8 +55,11 @@ def test_anonymises_everything_personal(world):
     # An earlier change left the person's name in an audit row, and a mail waits for them.
     candidate_update(actor=world.beheerder, candidate=old, first_name="Geheim")
     OutgoingMail.objects.create(
-        kind=OutgoingMail.Kind.CREDENTIALS, to="oud@example.test", recipient_user=old.user,
-        subject="x", secret=b"sealed",
+        kind=OutgoingMail.Kind.CREDENTIALS,
+        to="oud@example.test",
+        recipient_user=old.user,
+        subject="x",
+        secret=b"sealed",
     )
 
     assert retention.accounts_apply_retention() == 1
@@ -188,8 +191,11 @@ def test_import_subjects_about_them_are_scrubbed(world):
         organisation=world.college, action=AuditLog.Action.IMPORT_FINISHED, after={"rows": 1}
     )
     AuditLogSubject.objects.create(
-        audit=row, user=old.user, action=AuditLog.Action.USER_CREATED,
-        target_repr=old.user.username, after={"first_name": "Geheim"},
+        audit=row,
+        user=old.user,
+        action=AuditLog.Action.USER_CREATED,
+        target_repr=old.user.username,
+        after={"first_name": "Geheim"},
     )
     retention.accounts_apply_retention()
     subject = AuditLogSubject.objects.get(audit=row)

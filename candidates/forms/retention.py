@@ -51,6 +51,14 @@ class PrivacySettingsForm(forms.ModelForm):
         "range": _("Kies een aantal maanden van 1 tot en met %(max)d."),
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("retention_months", "audit_retention_months"):
+            # One Dutch message for every number out of range (Django's own would say "0").
+            field = self.fields[name]
+            field.validators = []
+            field.widget.attrs.update(min=1, max=MAX_RETENTION_MONTHS)
+
     def _months(self, name: str) -> int:
         months = self.cleaned_data[name]
         if not 1 <= months <= MAX_RETENTION_MONTHS:

@@ -151,6 +151,8 @@ def candidates_delete(
     rows = list(
         User.objects.filter(pk__in=ids, organisation=organisation).values_list("pk", "username")
     )
+    if not rows and group is None:
+        return 0  # nothing changed, nothing to record
     for start in range(0, len(rows), BATCH_SIZE):
         _delete_accounts(organisation, rows[start : start + BATCH_SIZE])
     after: dict[str, Any] = {"accounts": len(rows)}
