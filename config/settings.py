@@ -304,6 +304,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "candidates.tasks.apply_retention",
         "schedule": 24 * 60 * 60,
     },
+    "forget-old-import-results": {
+        "task": "imports.tasks.forget_old_import_results",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-expired-uploads": {
         "task": "imports.tasks.purge_expired_uploads",
         "schedule": 60 * 60,

@@ -61,3 +61,32 @@ def test_bounded_batches(world):
     assert retention.audit_log_purge(batch_size=2) == 5
     (run,) = AuditLog.objects.filter(action=AuditLog.Action.AUDIT_PURGED)
     assert run.after["audit_rows"] == 5
+
+
+def test_import_results_follow_the_audit_retention(world):
+    from imports.models import ImportBatch
+    from imports.tasks import forget_old_import_results
+
+    results = [{"row": 2, "name": "Anna Eigen", "username": "kand-own"}]
+
+    def batch(days_ago: int) -> ImportBatch:
+        b = ImportBatch.objects.create(
+            organisation=world.college,
+            created_by=world.beheerder,
+            file_name="k.xlsx",
+            file_format="xlsx",
+            results=results,
+            counts={"rows": 1},
+        )
+        ImportBatch.objects.filter(pk=b.pk).update(
+            created=timezone.now() - timedelta(days=days_ago)
+        )
+        return b
+
+    old, recent = batch(800), batch(30)
+    assert forget_old_import_results.apply().get() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.results == [] and old.counts == {"rows": 1}
+    assert recent.results == results
+    assert forget_old_import_results.apply().get() == 0
