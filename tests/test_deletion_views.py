@@ -175,3 +175,12 @@ def test_outsider_cannot_delete_a_group(world, client):
     url = reverse("candidates:group_delete", args=[world.own_group.pk])
     assert logged_in(client, world.outsider).post(url).status_code == 404
     assert CandidateGroup.objects.filter(pk=world.own_group.pk).exists()
+
+
+def test_the_audit_log_shows_the_count(world, client):
+    logged_in(client, world.beheerder).post(
+        reverse("candidates:delete", args=[world.in_own_group.pk])
+    )
+    html = client.get(reverse("candidates:audit")).content.decode()
+    assert "Accounts verwijderd" in html and "Aantal accounts" in html
+    assert "kand-own" not in html and "Eigen" not in html
