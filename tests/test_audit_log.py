@@ -376,6 +376,18 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
             },
             ["Actief: (ja) → nee", "Geldig tot en met: 31 jul 2026"],
         ),
+        "accounts_deleted": (
+            {"after": {"accounts": 3, "group": "Zorg 1"}},
+            ["Aantal accounts: 3", "Kandidaatgroep: Zorg 1"],
+        ),
+        "accounts_anonymised": (
+            {"actor": None, "after": {"accounts": 12, "retention_months": 12}},
+            ["Aantal accounts: 12", "Bewaartermijn na einde geldigheid (maanden): 12"],
+        ),
+        "audit_purged": (
+            {"actor": None, "after": {"audit_rows": 40, "audit_retention_months": 24}},
+            ["Aantal auditregels: 40", "Bewaartermijn auditlog (maanden): 24"],
+        ),
     }
 
 
