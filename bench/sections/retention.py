@@ -23,13 +23,15 @@ def _expired_college(n: int, seed_no: int):
 
 
 def _batch_queries(batch_size: int) -> int:
+    from candidates.selectors import candidates_past_retention
     from candidates.services import retention
 
     college = _expired_college(batch_size, seed_no=17)
     org = college.organisation
     cutoff = retention.shift_months(date.today(), -org.retention_months)
+    ids = list(candidates_past_retention(org.pk, cutoff).values_list("pk", flat=True))
     with count_queries() as counter:
-        done = len(retention._retention_batch(org, cutoff, batch_size))
+        done = retention._retention_batch(org, cutoff, ids)
     if done != batch_size:
         raise RuntimeError(f"one batch anonymised {done} accounts, not {batch_size}")
     seed.purge_candidates(org)

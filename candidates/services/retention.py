@@ -205,26 +205,24 @@ def _anonymise(organisation: Organisation, rows: Sequence[tuple[int, str]], now:
     _forget_in_audit_log(ids)
 
 
-def _retention_batch(
-    organisation: Organisation, cutoff: date, batch_size: int, *, after: int = 0
-) -> list[int]:
+def _retention_batch(organisation: Organisation, cutoff: date, ids: Sequence[int]) -> int:
     """One batch, one transaction: a run that dies halfway leaves every account either
-    untouched or fully anonymised (or deleted), never half. Returns the ids it handled; the
-    next batch starts after the last (without rescanning the accounts done before it)."""
+    untouched or fully anonymised (or deleted), never half. `ids` are asked again, so an
+    account extended or handled meanwhile is left alone."""
     with transaction.atomic():
         rows = list(
             candidates_past_retention(organisation.pk, cutoff)
-            .filter(pk__gt=after)
+            .filter(pk__in=list(ids))
             .order_by("pk")
-            .values_list("pk", "user__username")[:batch_size]
+            .values_list("pk", "user__username")
         )
         if not rows:
-            return []
+            return 0
         if organisation.retention_action == "delete":
             _delete_accounts(organisation, rows)
         else:
             _anonymise(organisation, rows, timezone.now())
-        return [pk for pk, _username in rows]
+        return len(rows)
 
 
 def organisation_apply_retention(
@@ -235,9 +233,16 @@ def organisation_apply_retention(
     what is done drops out of candidates_past_retention."""
     today = today or timezone.localdate()
     cutoff = shift_months(today, -organisation.retention_months)
-    total, after = 0, 0
-    while done := _retention_batch(organisation, cutoff, batch_size, after=after):
-        total, after = total + len(done), done[-1]
+    # The ids once (one query, a list of integers), then each batch by primary key: finding
+    # "the next 100" again for every batch would scan the college's candidates each time.
+    due = list(
+        candidates_past_retention(organisation.pk, cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    total = 0
+    for start in range(0, len(due), batch_size):
+        total += _retention_batch(organisation, cutoff, due[start : start + batch_size])
     if total:
         deleted = organisation.retention_action == "delete"
         audit(
