@@ -69,3 +69,36 @@ def test_retiring_again_moves_the_date(world):
     retire(world, "dubbel", days=-5)
     retention.retire_usernames(world.college, ["Dubbel"])
     assert RetiredUsername.objects.get(username="dubbel").free_after > timezone.now()
+
+
+def test_an_import_does_not_recycle_a_deleted_pupils_name(world):
+    from accounts.models import User
+
+    from .factories import CandidateFactory
+    from .helpers.imports import people, run_import, xlsx_bytes
+
+    rows = people(2, start=1234)  # numbers 0001234 and 0001235
+    gone = CandidateFactory(
+        organisation=world.college, candidate_number=rows[0][0], user__username="rocm-0001234"
+    )
+    retention.candidates_delete(actor=world.beheerder, candidates=[gone])
+
+    batch = run_import(world.beheerder, xlsx_bytes(rows), skip_invalid=True)
+
+    assert not User.objects.filter(username__iexact="rocm-0001234").exists()
+    assert User.objects.filter(username="rocm-0001235").exists()
+    (refused,) = [r for r in batch.results if r["status"] == "error"]
+    assert refused["errors"] == [
+        "Rij 2, kolom Kandidaatnummer: de gebruikersnaam rocm-0001234 is al in gebruik"
+    ]
+
+
+def test_after_the_period_an_import_may_use_the_name_again(world):
+    from accounts.models import User
+
+    from .helpers.imports import people, run_import, xlsx_bytes
+
+    rows = people(1, start=1234)
+    retire(world, "rocm-0001234", days=-1)
+    run_import(world.beheerder, xlsx_bytes(rows))
+    assert User.objects.filter(username="rocm-0001234").exists()
