@@ -90,3 +90,25 @@ def test_import_results_follow_the_audit_retention(world):
     assert old.results == [] and old.counts == {"rows": 1}
     assert recent.results == results
     assert forget_old_import_results.apply().get() == 0
+
+
+def test_old_sent_mails_go_with_the_audit_log(world):
+    from accounts.models import OutgoingMail
+
+    def mail(days_ago: int, status: str) -> OutgoingMail:
+        return OutgoingMail.objects.create(
+            organisation=world.college,
+            kind=OutgoingMail.Kind.EXPIRY_DIGEST,
+            to="coord@example.test",
+            subject="3 accounts verlopen binnen 30 dagen",
+            context={"kandidaten": [{"naam": "Eigen, Anna"}]},
+            status=status,
+            created=timezone.now() - timedelta(days=days_ago),
+        )
+
+    old_sent, old_failed = mail(800, "sent"), mail(800, "failed")
+    old_pending, recent = mail(800, "pending"), mail(30, "sent")
+    retention.audit_log_purge()
+    left = set(OutgoingMail.objects.values_list("pk", flat=True))
+    assert left == {old_pending.pk, recent.pk}
+    assert old_sent.pk not in left and old_failed.pk not in left

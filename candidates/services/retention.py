@@ -279,15 +279,21 @@ def _purge_audit_rows(rows, batch_size: int) -> int:
 
 
 def audit_log_purge(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Remove audit rows older than each college's 'Bewaartermijn auditlog', except
-    AUDIT_KEPT_ACTIONS; one audit row per college that lost rows."""
+    """Remove audit rows (and sent mails) older than each college's 'Bewaartermijn auditlog',
+    except AUDIT_KEPT_ACTIONS; one audit row per college that lost audit rows."""
     now = now or timezone.now()
     total = 0
     for org in Organisation.objects.order_by("pk"):
-        old = AuditLog.objects.filter(
-            organisation=org, created__lt=_shift_moment(now, -org.audit_retention_months)
-        ).exclude(action__in=AUDIT_KEPT_ACTIONS)
+        cutoff = _shift_moment(now, -org.audit_retention_months)
+        old = AuditLog.objects.filter(organisation=org, created__lt=cutoff).exclude(
+            action__in=AUDIT_KEPT_ACTIONS
+        )
         purged = _purge_audit_rows(old, batch_size)
+        # Sent and failed mails say to whom and about whom (a digest lists candidates): they
+        # are a record of what happened, like the audit log, and go with it.
+        OutgoingMail.objects.filter(organisation=org, created__lt=cutoff).exclude(
+            status=OutgoingMail.Status.PENDING
+        ).delete()
         if purged:
             audit(
                 action=AuditLog.Action.AUDIT_PURGED,
