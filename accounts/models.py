@@ -183,16 +183,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    # An account without a name (an anonymised one) is shown by its username, so no page has
+    # an empty link or heading where a name belongs.
+
     @property
     def display_name(self) -> str:
         """Dutch convention: 'Jan van der Berg'."""
-        return " ".join(p for p in (self.first_name, self.surname_prefix, self.last_name) if p)
+        parts = (self.first_name, self.surname_prefix, self.last_name)
+        return " ".join(p for p in parts if p) or self.username
 
     @property
     def sort_name(self) -> str:
         """Dutch sort convention: 'Berg, Jan van der'."""
         rest = " ".join(p for p in (self.first_name, self.surname_prefix) if p)
-        return f"{self.last_name}, {rest}" if rest else self.last_name
+        return (f"{self.last_name}, {rest}" if rest else self.last_name) or self.username
 
     @property
     def college(self) -> Organisation:

@@ -204,3 +204,17 @@ def test_import_subjects_about_them_are_scrubbed(world):
     retention.accounts_apply_retention()
     subject = AuditLogSubject.objects.get(audit=row)
     assert (subject.target_repr, subject.after) == ("", {})
+
+
+def test_an_anonymised_account_is_shown_by_its_placeholder(world, client):
+    from django.urls import reverse
+
+    from .helpers.candidates import logged_in
+
+    (old,) = expired(world, 12)
+    retention.accounts_apply_retention()
+    placeholder = f"geanonimiseerd-{old.pk}"
+    user = User.objects.get(pk=old.pk)
+    assert user.display_name == user.sort_name == str(user) == placeholder
+    page = logged_in(client, world.beheerder).get(reverse("candidates:list")).content.decode()
+    assert f">{placeholder}</a>" in page
