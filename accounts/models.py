@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import ClassVar, Self
 
 from django.conf import settings
@@ -69,6 +70,26 @@ class Organisation(models.Model):
     # that signs its staff in through its own identity provider has MFA there instead.
     two_factor_roles = models.JSONField(
         _("tweestapsverificatie verplicht voor"), default=default_two_factor_roles, blank=True
+    )
+    # Retention (the 'Privacy' settings page): how long a candidate's data outlives the end of
+    # their validity, what happens then, and how long the audit log keeps its rows.
+    retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn na einde geldigheid (maanden)"), default=12
+    )
+    retention_action = models.CharField(
+        _("daarna"),
+        max_length=10,
+        default="anonymise",
+        choices=[
+            ("anonymise", _("Anonimiseren (aantallen blijven bestaan)")),
+            ("delete", _("Verwijderen")),
+        ],
+    )
+    audit_retention_months = models.PositiveSmallIntegerField(
+        _("bewaartermijn auditlog (maanden)"), default=24
+    )
+    coordinators_may_delete = models.BooleanField(
+        _("toetscoördinatoren mogen kandidaten in hun groepen verwijderen"), default=False
     )
 
     class Meta:
@@ -156,6 +177,9 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         _("wachtwoord wijzigen bij volgende login"), default=False
     )
+    # Set when the retention task stripped the account of everything personal: it is then
+    # only a number in the college's counts, inactive, and can never sign in again.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
@@ -173,16 +197,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    # An account without a name (an anonymised one) is shown by its username, so no page has
+    # an empty link or heading where a name belongs.
+
     @property
     def display_name(self) -> str:
         """Dutch convention: 'Jan van der Berg'."""
-        return " ".join(p for p in (self.first_name, self.surname_prefix, self.last_name) if p)
+        parts = (self.first_name, self.surname_prefix, self.last_name)
+        return " ".join(p for p in parts if p) or self.username
 
     @property
     def sort_name(self) -> str:
         """Dutch sort convention: 'Berg, Jan van der'."""
         rest = " ".join(p for p in (self.first_name, self.surname_prefix) if p)
-        return f"{self.last_name}, {rest}" if rest else self.last_name
+        return (f"{self.last_name}, {rest}" if rest else self.last_name) or self.username
 
     @property
     def college(self) -> Organisation:
@@ -251,6 +279,9 @@ class AuditLog(models.Model):
         GROUP_ARCHIVED = "group_archived", _("Kandidaatgroep gearchiveerd")
         GROUP_RESTORED = "group_restored", _("Kandidaatgroep teruggezet")
         SCHOOL_YEAR_STARTED = "school_year_started", _("Nieuw schooljaar verwerkt")
+        ACCOUNTS_DELETED = "accounts_deleted", _("Accounts verwijderd")
+        ACCOUNTS_ANONYMISED = "accounts_anonymised", _("Accounts geanonimiseerd")
+        AUDIT_PURGED = "audit_purged", _("Oude auditregels verwijderd")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -387,6 +418,34 @@ class CollegeSignIn(models.Model):
         """Password login is off for the college's staff only while the provider is on: a
         switched-off provider must not lock every colleague out."""
         return self.enabled and self.staff_only_via_provider
+class RetiredUsername(models.Model):
+    """The username of a deleted or anonymised account, kept out of use until `free_after`
+    (the college's retention period after the deletion), so nobody signs in with a recycled
+    name under which a former pupil is still known. Kept lower-cased: usernames are compared
+    case-insensitively everywhere. Every place that picks or checks a username asks
+    `usernames_reserved`."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    username = models.CharField(max_length=150, unique=True)
+    free_after = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("gereserveerde gebruikersnaam")
+        verbose_name_plural = _("gereserveerde gebruikersnamen")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def usernames_reserved(usernames: Iterable[str], *, now: datetime | None = None) -> set[str]:
+    """Which of these (lower-cased) still belong to a deleted or anonymised account."""
+    wanted = {u.lower() for u in usernames}
+    if not wanted:
+        return set()
+    reserved = RetiredUsername.objects.filter(
+        username__in=wanted, free_after__gt=now or timezone.now()
+    )
+    return set(reserved.values_list("username", flat=True))
 
 
 class OutgoingMail(models.Model):

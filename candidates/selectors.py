@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AuditLog, AuditLogSubject, Role, User
+from accounts.models import AuditLog, AuditLogSubject, Role, User, usernames_reserved
 from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup, fold
@@ -352,7 +352,8 @@ def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
     found = User.objects.filter(username__iexact=username)
     if exclude_pk is not None:
         found = found.exclude(pk=exclude_pk)
-    return found.exists()
+    # A deleted or anonymised account's name stays taken for the retention period.
+    return found.exists() or bool(usernames_reserved([username]))
 
 
 def editable_staff_of(user: User) -> QuerySet[User]:
@@ -434,4 +435,41 @@ def candidates_supervised_by(user: User) -> QuerySet[Candidate]:
                 "groups", queryset=groups_visible_to(user).order_by("name"), to_attr="via_groups"
             )
         )
+    )
+
+
+# --- Retention and deletion --------------------------------------------------------------------
+
+
+def may_delete_candidates(user: User) -> bool:
+    """Beheerders delete in their college; coordinators only when the college allows it."""
+    if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
+        return False
+    if user.role == Role.BEHEERDER:
+        return True
+    return user.role == Role.TOETSCOORDINATOR and user.college.coordinators_may_delete
+
+
+def candidates_deletable_by(user: User) -> QuerySet[Candidate]:
+    """Who `user` may delete: what they may see (nobody deletes what they cannot see), and
+    nothing at all when their role or college does not allow deleting."""
+    if not may_delete_candidates(user):
+        return Candidate.objects.none()
+    return candidates_visible_to(user)
+
+
+def groups_deletable_by(user: User) -> QuerySet[CandidateGroup]:
+    """Groups `user` may delete with their members: a coordinator only their own groups."""
+    if not may_delete_candidates(user):
+        return CandidateGroup.objects.none()
+    return groups_linkable_by(user)
+
+
+def candidates_past_retention(organisation_id: int, cutoff: date) -> QuerySet[Candidate]:
+    """A college's candidates whose validity ended before `cutoff` and that are not yet
+    anonymised: the nightly retention task's work (no user: it acts for the college)."""
+    return Candidate.objects.filter(
+        organisation_id=organisation_id,
+        user__valid_until__lt=cutoff,
+        user__anonymised_at__isnull=True,
     )

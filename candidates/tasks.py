@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import translation
 
 from .services.candidates import candidates_deactivate_expired, expiry_digests_queue
+from .services.retention import accounts_apply_retention, audit_log_purge
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +27,15 @@ def send_expiry_digests() -> int:
         mail_ids = expiry_digests_queue()
     logger.info("Queued %d expiry digests", len(mail_ids))
     return len(mail_ids)
+
+
+@shared_task(acks_late=True)
+def apply_retention() -> int:
+    """Anonymise or delete accounts past their college's retention period, then remove audit
+    rows past theirs. Both work in bounded batches and are safe to run twice."""
+    count = accounts_apply_retention()
+    purged = audit_log_purge()
+    logger.info(
+        "Retention: %d accounts anonymised or deleted, %d audit rows removed", count, purged
+    )
+    return count

@@ -183,6 +183,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# No AccessLog of every sign-in (name, address, browser) kept for ever: the audit log records
+# sign-ins already, and follows the college's retention period ('Bewaartermijn auditlog').
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # The number of reverse proxies in front of the site. Their headers are believed only when there
 # is one (without a proxy anybody can send them): X-Forwarded-For for the client address that
@@ -311,6 +314,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "mail-expiry-digests": {
         "task": "candidates.tasks.send_expiry_digests",
+        "schedule": 24 * 60 * 60,
+    },
+    "apply-retention": {
+        "task": "candidates.tasks.apply_retention",
+        "schedule": 24 * 60 * 60,
+    },
+    "forget-old-import-results": {
+        "task": "imports.tasks.forget_old_import_results",
         "schedule": 24 * 60 * 60,
     },
     "purge-expired-uploads": {

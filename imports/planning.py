@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role, User, usernames_reserved
 from accounts.placeholders import USERNAME_MAX_LENGTH, render_placeholders
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import (
@@ -346,7 +346,8 @@ def load_taken_usernames(usernames: set[str]) -> frozenset[str]:
     if not usernames:
         return frozenset()
     taken = User.objects.filter(username__in=usernames).values_list("username", flat=True)
-    return frozenset(u.lower() for u in taken)
+    # Names of deleted or anonymised accounts stay taken for their retention period.
+    return frozenset(u.lower() for u in taken) | usernames_reserved(usernames)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import OutgoingMail
 
 from .models import ImportBatch, ImportFile
+from .retention import import_results_forget
 from .services import _fail, import_deliver_slips, import_execute, import_hash_chunk
 from .undo import undo_give_up, undo_run_queued
 
@@ -135,3 +136,9 @@ def _purge_expired(now) -> int:
         % {"hours": settings.KB_UPLOAD_RETENTION_HOURS},
     )
     return deleted
+
+
+@shared_task
+def forget_old_import_results() -> int:
+    """Nightly: per-row import results live as long as the college's audit log."""
+    return import_results_forget()

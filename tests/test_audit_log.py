@@ -472,6 +472,18 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
                 "Kandidaten verlengd: 40",
             ],
         ),
+        "accounts_deleted": (
+            {"after": {"accounts": 3, "group": "Zorg 1"}},
+            ["Aantal accounts: 3", "Kandidaatgroep: Zorg 1"],
+        ),
+        "accounts_anonymised": (
+            {"actor": None, "after": {"accounts": 12, "retention_months": 12}},
+            ["Aantal accounts: 12", "Bewaartermijn na einde geldigheid (maanden): 12"],
+        ),
+        "audit_purged": (
+            {"actor": None, "after": {"audit_rows": 40, "audit_retention_months": 24}},
+            ["Aantal auditregels: 40", "Bewaartermijn auditlog (maanden): 24"],
+        ),
     }
 
 

@@ -23,6 +23,7 @@ from ..selectors import (
     candidates_visible_to,
     group_ids_after_unlink,
     groups_linkable_by,
+    may_delete_candidates,
     unarchived,
 )
 from ..widgets import FastSelect
@@ -132,6 +133,7 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         ("mail_credentials", _("Nieuw wachtwoord en inloggegevens mailen")),
         ("print_credentials", _("Nieuw wachtwoord en inlogbriefjes afdrukken (PDF)")),
         ("export", _("Exporteren naar Excel (.xlsx)")),
+        ("delete", _("Verwijderen")),
     ]
 
     error_messages = {
@@ -194,6 +196,9 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         source.queryset = groups_linkable_by(user).order_by("name")
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
+        if not may_delete_candidates(user):
+            action = declared_field(self, "action", forms.ChoiceField)
+            action.choices = [c for c in self.ACTIONS if c[0] != "delete"]
 
     def clean_ids(self):
         ids = self.cleaned_data["ids"]

@@ -101,6 +101,14 @@ FIELD_LABELS = {
     "conflicts": _("Conflicten, ongewijzigd gelaten"),
     "hidden": _("Niet zichtbaar, ongewijzigd gelaten"),
     "passwords_kept": _("Wachtwoorden niet teruggezet"),
+    # Retention and deletion: counts and settings, never who.
+    "accounts": _("Aantal accounts"),
+    "group": _("Kandidaatgroep"),
+    "audit_rows": _("Aantal auditregels"),
+    "retention_months": _("Bewaartermijn na einde geldigheid (maanden)"),
+    "retention_action": _("Daarna"),
+    "audit_retention_months": _("Bewaartermijn auditlog (maanden)"),
+    "coordinators_may_delete": _("Toetscoördinatoren mogen kandidaten verwijderen"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 
@@ -134,6 +142,7 @@ VALUE_LABELS = {
         "wrong": _("onjuiste code"),
         "throttled": _("te snel na een onjuiste code"),
     },
+    "retention_action": dict(Organisation._meta.get_field("retention_action").flatchoices),
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many

@@ -45,6 +45,7 @@ from ..selectors import (
     with_list_relations,
 )
 from ..services import candidates as services
+from . import deletion
 from .audit import audit_links
 from .common import ADMINS, PAGE_SIZE, pdf_response, report_changed, report_reset
 from .school_year import move_selection
@@ -138,6 +139,8 @@ def _run_bulk_action(request, form: BulkActionForm) -> HttpResponse:
     )
     if action == "export":
         return _xlsx_response(candidates)
+    if action == "delete":  # nothing yet: first the page that says how many accounts go
+        return deletion.confirm_selection(request, candidates)
     if action == "print_credentials":
         result = services.candidates_reset_passwords(
             actor=user, candidates=candidates, delivery="slip", ip=ip
