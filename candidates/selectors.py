@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AuditLog, AuditLogSubject, Role, User
+from accounts.models import AuditLog, AuditLogSubject, ExamEnvironment, Role, User
 from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup, fold
@@ -403,4 +403,13 @@ def candidates_supervised_by(user: User) -> QuerySet[Candidate]:
                 "groups", queryset=groups_visible_to(user).order_by("name"), to_attr="via_groups"
             )
         )
+    )
+
+
+def exam_environments_visible_to(user: User) -> QuerySet[ExamEnvironment]:
+    """The exam environments of the beheerder's college (Instellingen → Toetsomgevingen)."""
+    if user.role != Role.BEHEERDER or user.organisation_id is None:
+        return ExamEnvironment.objects.none()
+    return ExamEnvironment.objects.filter(organisation_id=user.organisation_id).select_related(
+        "application"
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, candidates, groups, settings, staff
+from .views import audit, candidates, exam_environments, groups, settings, staff
 
 app_name = "candidates"
 
@@ -20,6 +20,31 @@ urlpatterns = [
     path("medewerkers/<int:pk>/wachtwoord/", staff.staff_password, name="staff_password"),
     path("auditlog/", audit.audit_log, name="audit"),
     path("instellingen/", settings.college_settings, name="settings"),
+    path(
+        "instellingen/toetsomgevingen/",
+        exam_environments.exam_environment_list,
+        name="exam_environments",
+    ),
+    path(
+        "instellingen/toetsomgevingen/nieuw/",
+        exam_environments.exam_environment_create,
+        name="exam_environment_create",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/",
+        exam_environments.exam_environment_edit,
+        name="exam_environment_edit",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/nieuw-geheim/",
+        exam_environments.exam_environment_new_secret,
+        name="exam_environment_secret",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/aan-uit/",
+        exam_environments.exam_environment_switch,
+        name="exam_environment_switch",
+    ),
     path("mijn-kandidaten/", candidates.my_candidates, name="mine"),
     path("mijn-gegevens/", candidates.my_details, name="me"),
 ]

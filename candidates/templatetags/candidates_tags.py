@@ -9,7 +9,8 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Role
+from accounts.models import AuditLog, Organisation, Role
+from accounts.oidc.rules import Refusal
 
 from ..audit_registry import VALUE_LABELS as REGISTERED_VALUE_LABELS
 
@@ -72,6 +73,14 @@ FIELD_LABELS = {
     "skipped": _("Overgeslagen"),
     "created_ids": _("Aangemaakte kandidaten"),
     "reason": _("Reden"),
+    # Exam environments (candidates.services.exam_environments, accounts.oidc.views).
+    "exam_environment": _("Toetsomgeving"),
+    "refusal": _("Reden van weigering"),
+    "client_id": _("Client-ID"),
+    "redirect_uris": _("Terugstuuradressen"),
+    "post_logout_redirect_uris": _("Adressen na uitloggen"),
+    "allow_staff": _("Medewerkers mogen inloggen"),
+    "enabled": _("Toetsomgeving aan"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 
@@ -82,6 +91,7 @@ VALUE_LABELS = {
     "role": dict(Role.choices),
     "password_format": dict(Organisation._meta.get_field("password_format").flatchoices),
     "report_password": {"none": _("niet ingesteld"), "set": _("ingesteld"), "new": _("nieuw")},
+    "refusal": dict(Refusal.choices),
 }  # the imports app adds its own (candidates.audit_registry)
 DATE_KEYS = {"valid_from", "valid_until", "birth_date"}
 COUNT_KEYS = {"supervisor_ids"}  # a list of ids, shown as how many
@@ -131,6 +141,15 @@ def audit_changes(row, links: dict | None = None) -> list[tuple]:
         )
         for k in keys
     ]
+
+
+@register.simple_tag
+def audit_action(row) -> str:
+    """The action column: 'Ingelogd bij Toetsspeler' names the exam environment."""
+    name = (row.after or {}).get("exam_environment")
+    if row.action == AuditLog.Action.EXAM_LOGIN and name:
+        return _("Ingelogd bij %(name)s") % {"name": name}
+    return row.get_action_display()
 
 
 @register.filter
