@@ -198,7 +198,7 @@ KB_OIDC_PRIVATE_KEY = signing_key(
     path=env.str("KB_OIDC_PRIVATE_KEY_FILE", default=""),
     debug=DEBUG,
     testing=TESTING,
-    var_dir=Path(env.str("KB_VAR_DIR", default=str(BASE_DIR / "var"))),
+    var_dir=BASE_DIR / "var",  # development only; ignored by git
 )
 # Short lifetimes: an exam environment signs in for one sitting, and a deactivated candidate's
 # tokens are revoked at once anyway. 15 minutes is the most an exam room should trust.
@@ -230,6 +230,8 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # Only for a client that asks for scope offline_access (candidates.oidc drops the rest).
     "REFRESH_TOKEN_EXPIRE_SECONDS": 8 * 60 * 60,
+    # A refresh token used twice (stolen and replayed) revokes its whole family.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG or TESTING else ["https"],
     # RFC 9700 (OAuth 2.0 security best practice): S256 only, no implicit or password grant,
     # tokens never in a URL, the issuer in the authorization response, tokens stored hashed.
@@ -240,6 +242,10 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # …and `check --deploy` fails (not warns) on a setting that falls back behind them.
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not (DEBUG or TESTING),  # http for runserver
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
 }
 
 # --- Sessions ----------------------------------------------------------------------------------
