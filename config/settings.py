@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside CSPMiddleware: lets the login form lead on to an exam environment's address.
+    "accounts.oidc.middleware.ExamFormActionMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     # Before any view or CSRF check reads the body; its Dutch page gets the headers above.
     "accounts.middleware.RequestSizeLimitMiddleware",

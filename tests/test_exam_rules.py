@@ -281,3 +281,16 @@ def test_editing_status_or_validity_revokes(world, registered):
         valid_until=timezone.localdate() - timedelta(days=1),
     )
     assert AccessToken.objects.count() == 0
+
+
+def test_login_page_lets_its_form_lead_on_to_the_environment_only(client, world, registered):
+    login = client.get(client.get(authorize_url(registered))["Location"])
+    csp = login["Content-Security-Policy"]
+    assert "form-action 'self' https://toets.example.test" in csp
+    plain = client.get(reverse("accounts:login") + "?next=/beheer/")["Content-Security-Policy"]
+    assert "form-action 'self'" in plain
+    assert "toets.example.test" not in plain
+    registered.environment.active = False
+    registered.environment.save()
+    login = client.get(client.get(authorize_url(registered))["Location"])
+    assert "toets.example.test" not in login["Content-Security-Policy"]

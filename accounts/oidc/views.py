@@ -29,6 +29,16 @@ def environment_for(client_id: str | None) -> ExamEnvironment | None:
     )
 
 
+def environment_asked_by(next_url: str) -> ExamEnvironment | None:
+    """The switched-on exam environment whose authorization request `next_url` is, if any
+    (only our own authorization endpoint counts)."""
+    url = urlsplit(next_url)
+    if url.scheme or url.netloc or url.path != reverse("oauth2_provider:authorize"):
+        return None
+    environment = environment_for((parse_qs(url.query).get("client_id") or [""])[0])
+    return environment if environment is not None and environment.active else None
+
+
 def is_impersonating(request) -> bool:
     return bool(
         getattr(request.user, "is_hijacked", False) or request.session.get("hijack_history")

@@ -100,8 +100,11 @@ class Browser:
 class ExamEnvironmentClient:
     """The relying party: discovery, the authorization request, the token and userinfo calls."""
 
-    def __init__(self, issuer: str, client_id: str, client_secret: str):
+    def __init__(
+        self, issuer: str, client_id: str, client_secret: str, redirect_uri: str = REDIRECT_URI
+    ):
         self.issuer = issuer
+        self.redirect_uri = redirect_uri
         self.client_id = client_id
         self.client_secret = client_secret
         self.http = requests.Session()
@@ -114,7 +117,7 @@ class ExamEnvironmentClient:
         params = {
             "response_type": "code",
             "client_id": self.client_id,
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": self.redirect_uri,
             "scope": scope,
             "state": self.state,
             "nonce": self.nonce,
@@ -128,7 +131,7 @@ class ExamEnvironmentClient:
         data = {
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": REDIRECT_URI,
+            "redirect_uri": self.redirect_uri,
             "code_verifier": self.verifier,
         }
         kwargs: dict = {}
