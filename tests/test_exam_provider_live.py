@@ -249,3 +249,28 @@ def test_account_that_expires_during_the_session_is_refused(world, toetsspeler, 
     # The session ended with the validity: back to the login page, no code.
     assert outcome.callback is None
     assert "/inloggen/" in outcome.visited[-1] or "Inloggen" in outcome.page
+
+
+def test_rp_initiated_logout_ends_our_session_and_returns(world, toetsspeler, exam_issuer):  # noqa: F811
+    rp = rp_for(toetsspeler, exam_issuer)
+    browser = Browser(exam_issuer)
+    outcome = browser.follow(rp.authorize_url(), username="kand-own")
+    tokens = rp.redeem(outcome.callback["code"]).json()
+    params = {
+        "id_token_hint": tokens["id_token"],
+        "client_id": rp.client_id,
+        "post_logout_redirect_uri": LOGOUT_URI,
+        "state": "uit-1",
+    }
+    response = browser.http.get(
+        rp.config["end_session_endpoint"], params=params, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{LOGOUT_URI}?state=uit-1"
+    # Signed out here too: the next sign-in asks for the password again.
+    again = browser.http.get(rp.authorize_url(), allow_redirects=False, timeout=10)
+    assert again.headers["Location"].startswith("/inloggen/")
+    # An address that was not registered is not followed.
+    params["post_logout_redirect_uri"] = "https://evil.example/"
+    refused = browser.http.get(rp.config["end_session_endpoint"], params=params, timeout=10)
+    assert "evil.example" not in refused.headers.get("Location", "")
