@@ -218,14 +218,25 @@ def test_deactivating_the_candidate_revokes_the_token(world, toetsspeler, exam_i
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "refusal"),
     [
-        ({"is_active": False}, "Je account is niet actief."),
-        ({"valid_until": date(2020, 7, 31)}, "is verlopen"),
-        ({"valid_from": date(2031, 8, 1)}, "Je account is pas geldig vanaf 1 augustus 2031."),
+        ({"is_active": False}, "Je account is niet actief.", "inactive"),
+        ({"valid_until": date(2020, 7, 31)}, "is verlopen", "expired"),
+        (
+            {"valid_from": date(2031, 8, 1)},
+            "Je account is pas geldig vanaf 1 augustus 2031.",
+            "not_yet_valid",
+        ),
     ],
 )
-def test_account_refused_at_login_gets_no_code(world, toetsspeler, exam_issuer, change, message):  # noqa: F811
+def test_account_refused_at_login_gets_no_code(
+    world,
+    toetsspeler,
+    exam_issuer,  # noqa: F811
+    change,
+    message,
+    refusal,
+):
     user = world.in_own_group.user
     for name, value in change.items():
         setattr(user, name, value)
@@ -236,6 +247,15 @@ def test_account_refused_at_login_gets_no_code(world, toetsspeler, exam_issuer, 
     assert outcome.status == 200  # the login page again, with the reason
     assert message in outcome.page
     assert "Toetsspeler" in outcome.page  # it still names the environment that asks
+    # …and offers the way back with the standard refusal.
+    back = f"{REDIRECT_URI}?error=access_denied&amp;state={rp.state}&amp;iss="
+    assert back in outcome.page
+    assert "Terug naar Toetsspeler" in outcome.page
+    row = AuditLog.objects.get(action=AuditLog.Action.EXAM_LOGIN_REFUSED)
+    assert (row.target_user, row.after) == (
+        user,
+        {"exam_environment": "Toetsspeler", "refusal": refusal},
+    )
 
 
 def test_account_that_expires_during_the_session_is_refused(world, toetsspeler, exam_issuer):  # noqa: F811

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .views import environment_asked_by
+from .asking import environment_asked_by
 
 
 def exam_redirect_origins(next_url: str) -> list[str]:

@@ -12,31 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
-from oauthlib.common import add_params_to_uri
 
-from ..models import AuditLog, ExamEnvironment
+from ..models import AuditLog
 from ..services import audit, client_ip
+from .asking import access_denied_url, environment_for
 from .rules import Refusal, refusal_message, sign_in_refusal
-
-
-def environment_for(client_id: str | None) -> ExamEnvironment | None:
-    if not client_id:
-        return None
-    return (
-        ExamEnvironment.objects.select_related("application", "organisation")
-        .filter(application__client_id=client_id)
-        .first()
-    )
-
-
-def environment_asked_by(next_url: str) -> ExamEnvironment | None:
-    """The switched-on exam environment whose authorization request `next_url` is, if any
-    (only our own authorization endpoint counts)."""
-    url = urlsplit(next_url)
-    if url.scheme or url.netloc or url.path != reverse("oauth2_provider:authorize"):
-        return None
-    environment = environment_for((parse_qs(url.query).get("client_id") or [""])[0])
-    return environment if environment is not None and environment.active else None
 
 
 def is_impersonating(request) -> bool:
@@ -88,13 +68,9 @@ class ExamAuthorizationView(AuthorizationView):
             after={"exam_environment": name, "refusal": refusal.value},
             ip=client_ip(request),
         )
-        params = [("error", "access_denied"), ("iss", settings.KB_BASE_URL)]
-        if credentials.get("state"):
-            params.insert(1, ("state", credentials["state"]))
-        back_url = add_params_to_uri(credentials["redirect_uri"], params)
         ctx = {
             "message": refusal_message(refusal, user),
             "environment_name": name,
-            "back_url": back_url,
+            "back_url": access_denied_url(credentials["redirect_uri"], credentials.get("state")),
         }
         return render(request, "accounts/exam_refused.html", ctx, status=403)
