@@ -13,6 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant
 
 from accounts.models import AuditLog, ExamEnvironment, Role, User
+from accounts.oidc.asking import back_url
 from accounts.oidc.rules import Refusal, refusal_message, sign_in_refusal
 from accounts.oidc.tokens import exam_tokens_revoke
 from candidates.oidc import claims_of
@@ -294,3 +295,11 @@ def test_login_page_lets_its_form_lead_on_to_the_environment_only(client, world,
     registered.environment.save()
     login = client.get(client.get(authorize_url(registered))["Location"])
     assert "toets.example.test" not in login["Content-Security-Policy"]
+
+
+def test_the_way_back_goes_only_to_a_registered_address(world, registered):
+    good = authorize_url(registered)
+    assert back_url(good).startswith(f"{REDIRECT_URI}?error=access_denied&state=s-1&iss=")
+    evil = good.replace("toets.example.test", "evil.example")
+    assert back_url(evil) == ""
+    assert back_url("https://evil.example/oidc/authorize/?client_id=x") == ""
