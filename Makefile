@@ -45,4 +45,4 @@ typecheck: install
 	$(BIN)/mypy accounts candidates imports
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 media staticfiles var

@@ -4,6 +4,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import CollegeSignIn
+from .oidc.asking import refused_at_login
 
 
 class LoginForm(AuthenticationForm):
@@ -45,6 +46,14 @@ class LoginForm(AuthenticationForm):
             )
 
     def confirm_login_allowed(self, user):
+        try:
+            self._confirm_login_allowed(user)
+        except forms.ValidationError as error:
+            # On the way to an exam environment a refusal is audited as one (accounts.oidc).
+            refused_at_login(self.request, user, error.code or "")
+            raise
+
+    def _confirm_login_allowed(self, user):
         if not user.is_active:
             raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
         self._check_provider_only(user)

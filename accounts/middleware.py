@@ -1,4 +1,5 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -73,7 +74,11 @@ class MustChangePasswordMiddleware:
             and not request.session.get("hijack_history")
             and request.path not in {reverse(name) for name in self.ALLOWED}
         ):
-            return redirect("accounts:password_change")
+            change = reverse("accounts:password_change")
+            if request.path == reverse("oauth2_provider:authorize"):
+                # A sign-in to an exam environment continues once the password is changed.
+                change += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(change)
         return self.get_response(request)
 
 

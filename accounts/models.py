@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import ClassVar, Self
@@ -282,6 +283,11 @@ class AuditLog(models.Model):
         ACCOUNTS_DELETED = "accounts_deleted", _("Accounts verwijderd")
         ACCOUNTS_ANONYMISED = "accounts_anonymised", _("Accounts geanonimiseerd")
         AUDIT_PURGED = "audit_purged", _("Oude auditregels verwijderd")
+        EXAM_LOGIN = "exam_login", _("Ingelogd bij toetsomgeving")
+        EXAM_LOGIN_REFUSED = "exam_login_refused", _("Inloggen bij toetsomgeving geweigerd")
+        EXAM_ENVIRONMENT_CREATED = "exam_env_created", _("Toetsomgeving gekoppeld")
+        EXAM_ENVIRONMENT_CHANGED = "exam_env_changed", _("Toetsomgeving gewijzigd")
+        EXAM_ENVIRONMENT_SECRET = "exam_env_secret", _("Nieuw geheim voor toetsomgeving")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -495,3 +501,49 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.status})"
+
+
+class ExamEnvironment(models.Model):
+    """A college's exam software ('toetsomgeving') that signs its candidates in through our
+    OpenID Connect provider. The OAuth client itself is django-oauth-toolkit's own Application
+    (client id, hashed secret, redirect URIs), kept unswapped: what is ours (the college, who
+    may sign in, on or off) lives here, one to one beside it."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="exam_environments"
+    )
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="exam_environment"
+    )
+    allow_staff = models.BooleanField(_("medewerkers mogen ook inloggen"), default=False)
+    active = models.BooleanField(_("aan"), default=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("toetsomgeving")
+        verbose_name_plural = _("toetsomgevingen")
+        ordering = ["organisation", "application__name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.application.name
+
+
+class OidcSubject(models.Model):
+    """The `sub` an exam environment knows a person by: random, made on their first sign-in and
+    never changed. Not the username or the candidate number, which a college may change."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("OpenID Connect-kenmerk")
+        verbose_name_plural = _("OpenID Connect-kenmerken")
+
+    def __str__(self) -> str:
+        return str(self.subject)

@@ -179,5 +179,14 @@ def password_change(request):
             ip=client_ip(request),
         )
         messages.success(request, _("Je wachtwoord is gewijzigd."))
-        return redirect("accounts:home")
+        return redirect(_safe_next(request) or "accounts:home")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+def _safe_next(request) -> str:
+    """Where to continue after the change (a pending exam sign-in), if it is on this site."""
+    next_url = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if safe else ""

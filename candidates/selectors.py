@@ -24,7 +24,14 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AuditLog, AuditLogSubject, Role, User, usernames_reserved
+from accounts.models import (
+    AuditLog,
+    AuditLogSubject,
+    ExamEnvironment,
+    Role,
+    User,
+    usernames_reserved,
+)
 from accounts.validators import parse_id
 
 from .models import Candidate, CandidateGroup, fold
@@ -472,4 +479,13 @@ def candidates_past_retention(organisation_id: int, cutoff: date) -> QuerySet[Ca
         organisation_id=organisation_id,
         user__valid_until__lt=cutoff,
         user__anonymised_at__isnull=True,
+    )
+
+
+def exam_environments_visible_to(user: User) -> QuerySet[ExamEnvironment]:
+    """The exam environments of the beheerder's college (Instellingen → Toetsomgevingen)."""
+    if user.role != Role.BEHEERDER or user.organisation_id is None:
+        return ExamEnvironment.objects.none()
+    return ExamEnvironment.objects.filter(organisation_id=user.organisation_id).select_related(
+        "application"
     )

@@ -5,6 +5,7 @@ from .views import (
     audit,
     candidates,
     deletion,
+    exam_environments,
     groups,
     privacy,
     school_year,
@@ -51,6 +52,31 @@ urlpatterns = [
     path("kandidaten/<int:pk>/verwijderen/", deletion.candidate_delete, name="delete"),
     path("kandidaten/verwijderen/", deletion.delete_selection, name="delete_selection"),
     path("kandidaatgroepen/<int:pk>/verwijderen/", deletion.group_delete, name="group_delete"),
+    path(
+        "instellingen/toetsomgevingen/",
+        exam_environments.exam_environment_list,
+        name="exam_environments",
+    ),
+    path(
+        "instellingen/toetsomgevingen/nieuw/",
+        exam_environments.exam_environment_create,
+        name="exam_environment_create",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/",
+        exam_environments.exam_environment_edit,
+        name="exam_environment_edit",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/nieuw-geheim/",
+        exam_environments.exam_environment_new_secret,
+        name="exam_environment_secret",
+    ),
+    path(
+        "instellingen/toetsomgevingen/<int:pk>/aan-uit/",
+        exam_environments.exam_environment_switch,
+        name="exam_environment_switch",
+    ),
     path("mijn-kandidaten/", candidates.my_candidates, name="mine"),
     path("mijn-gegevens/", candidates.my_details, name="me"),
 ]

@@ -14,6 +14,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.oidc_keys import previous_keys, signing_key
+
 # The directory that holds config/, the apps, templates/, static/ and locale/: the checkout,
 # or site-packages when the wheel is installed (it installs those directories side by side,
 # exactly as in the checkout; see docs/deployment.md).
@@ -85,6 +87,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "oauth2_provider",
     "accounts",
     "candidates",
     "imports",
@@ -110,6 +113,8 @@ MIDDLEWARE = [
     # Until the session passed its second factor, every page (the password change too) leads to
     # it. After the header middleware above, so its redirects carry their headers as well.
     "accounts.two_factor.middleware.TwoFactorMiddleware",
+    # Inside CSPMiddleware: lets the login form lead on to an exam environment's address.
+    "accounts.oidc.middleware.ExamFormActionMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     # Before any view or CSRF check reads the body; its Dutch page gets the headers above.
     "accounts.middleware.RequestSizeLimitMiddleware",
@@ -201,6 +206,64 @@ HIJACK_INSERT_BEFORE = None  # we render our own banner in base.html (CSP-safe, 
 # --- Two-step sign-in (django-otp) -------------------------------------------------------------
 # The name authenticator apps show above the code.
 OTP_TOTP_ISSUER = env.str("KB_TOTP_ISSUER", default="Kandidaatbeheer")
+# --- OpenID Connect provider for exam environments (django-oauth-toolkit) ----------------------
+# Exam software ('toetsomgevingen', accounts.ExamEnvironment) signs candidates in with the
+# authorization code flow; docs/toetsomgeving.md. The id_tokens are signed with this RSA key.
+# Without a key in production the provider is off (a deploy check says so).
+KB_OIDC_PRIVATE_KEY = signing_key(
+    pem=env.str("KB_OIDC_PRIVATE_KEY", default=""),
+    path=env.str("KB_OIDC_PRIVATE_KEY_FILE", default=""),
+    debug=DEBUG,
+    testing=TESTING,
+    var_dir=BASE_DIR / "var",  # development only; ignored by git
+)
+# Short lifetimes: an exam environment signs in for one sitting, and a deactivated candidate's
+# tokens are revoked at once anyway. 15 minutes is the most an exam room should trust.
+KB_OIDC_TOKEN_SECONDS = min(env.int("KB_OIDC_TOKEN_SECONDS", default=900), 900)
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": "",  # set to KB_BASE_URL below, once that is read
+    "OIDC_RSA_PRIVATE_KEY": KB_OIDC_PRIVATE_KEY,
+    # Rotation: the retired keys stay in the JWKS (never sign) until their tokens expired.
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": previous_keys(env.names("KB_OIDC_PREVIOUS_KEY_FILES", [])),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # With a valid id_token_hint and a registered post-logout URI nobody is asked; otherwise
+    # our Dutch confirmation page (templates/oauth2_provider/logout_confirm.html).
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OAUTH2_VALIDATOR_CLASS": "candidates.oidc.ExamOAuth2Validator",
+    "SCOPES": {
+        "openid": _("Wie je bent"),
+        "profile": _("Je naam, kandidaatnummer, groepen en school"),
+        "email": _("Je e-mailadres"),
+        "offline_access": _("Ingelogd blijven zonder opnieuw in te loggen"),
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": KB_OIDC_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": KB_OIDC_TOKEN_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # Only for a client that asks for scope offline_access (candidates.oidc drops the rest).
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 8 * 60 * 60,
+    # A refresh token used twice (stolen and replayed) revokes its whole family.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG or TESTING else ["https"],
+    # RFC 9700 (OAuth 2.0 security best practice): S256 only, no implicit or password grant,
+    # tokens never in a URL, the issuer in the authorization response, tokens stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # …and `check --deploy` fails (not warns) on a setting that falls back behind them.
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not (DEBUG or TESTING),  # http for runserver
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+}
 
 # --- Sessions ----------------------------------------------------------------------------------
 # Idle time-out: the session dies after this many idle seconds. It is renewed at most once a
@@ -341,6 +404,8 @@ KB_IMPORT_MAX_CELL_CHARS = env.int("KB_IMPORT_MAX_CELL_CHARS", default=1000)
 KB_UPLOAD_RETENTION_HOURS = env.int("KB_UPLOAD_RETENTION_HOURS", default=24)
 # Absolute address of the site, used in mails ("Inloggen: …").
 KB_BASE_URL = env.str("KB_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The OpenID Connect issuer is the site root.
+OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] = KB_BASE_URL
 # Key for the short-lived encrypted credentials (Fernet); derived from SECRET_KEY if unset.
 KB_CREDENTIALS_KEY = env.str("KB_CREDENTIALS_KEY", default="")
 # The largest request body accepted: one import file plus room for the multipart wrapping and

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from hijack import urls as hijack_urls
 
+from accounts.oidc import urls as oidc_urls
 from candidates.views.impersonation import ImpersonateView
 
 # django-hijack's URLs with our own 'acquire', which looks the target up among the users the
@@ -18,6 +19,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("hijack/", include((hijack_patterns, "hijack"))),
     path("tweestapsverificatie/", include("accounts.two_factor.urls")),
+    # OpenID Connect provider for exam environments; discovery at the site root (the issuer).
+    path("", include((oidc_urls.urlpatterns, "oauth2_provider"))),
     path("beheer/import/", include("imports.urls")),
     path("beheer/", include("candidates.urls")),
     path("", include("accounts.urls")),

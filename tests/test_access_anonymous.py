@@ -14,6 +14,16 @@ PUBLIC = {
     "accounts:college_sign_in",
     "accounts:college_sign_in_callback",
 }
+# The OpenID Connect endpoints an exam environment calls: public by protocol, each guarded by
+# client authentication or a bearer token (tests/test_exam_endpoints.py shows every answer).
+PUBLIC |= {
+    "oauth2_provider:oidc-connect-discovery-info",
+    "oauth2_provider:jwks-info",
+    "oauth2_provider:token",
+    "oauth2_provider:user-info",
+    "oauth2_provider:rp-initiated-logout",
+    "oauth2_provider:revoke-token",
+}
 SKIP_NAMESPACES = {"admin", "hijack"}  # Django admin and django-hijack guard themselves
 
 

@@ -22,8 +22,8 @@ BAD_UUIDS = [
 EXTREME_DATES = ["9999-12-31", "0001-01-01", "abc", "31-12-9999", "2024-02-30", "-1"]
 # 200: a page (perhaps with a form error); 302: to the login or back to the page; 400: bad
 # request (CSRF, hijack's own checks); 403: the role may not; 404: no such thing; 405: GET on
-# a POST-only view.
-ALLOWED = {200, 302, 400, 403, 404, 405}
+# a POST-only view; 401: an OpenID Connect endpoint called without a client or token.
+ALLOWED = {200, 302, 400, 401, 403, 404, 405}
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 

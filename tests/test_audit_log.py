@@ -484,6 +484,50 @@ def _expected(world) -> dict[str, tuple[dict, list[str]]]:
             {"actor": None, "after": {"audit_rows": 40, "audit_retention_months": 24}},
             ["Aantal auditregels: 40", "Bewaartermijn auditlog (maanden): 24"],
         ),
+        "exam_login": (
+            {"target": w.in_own_group.user, "after": {"exam_environment": "Toetsspeler"}},
+            ["Toetsomgeving: Toetsspeler"],
+        ),
+        "exam_login_refused": (
+            {
+                "target": w.in_own_group.user,
+                "after": {"exam_environment": "Toetsspeler", "refusal": "expired"},
+            },
+            ["Toetsomgeving: Toetsspeler", "Reden van weigering: account verlopen"],
+        ),
+        "exam_env_created": (
+            {
+                "target_repr": "Toetsspeler",
+                "after": {
+                    "client_id": "abc123",
+                    "name": "Toetsspeler",
+                    "redirect_uris": ["https://toets.example.nl/cb"],
+                    "post_logout_redirect_uris": [],
+                    "allow_staff": False,
+                    "enabled": True,
+                },
+            },
+            [
+                "Client-ID: abc123",
+                "Naam: Toetsspeler",
+                "Terugstuuradressen: https://toets.example.nl/cb",
+                "Adressen na uitloggen: —",
+                "Medewerkers mogen inloggen: nee",
+                "Toetsomgeving aan: ja",
+            ],
+        ),
+        "exam_env_changed": (
+            {
+                "target_repr": "Toetsspeler",
+                "before": {"enabled": True},
+                "after": {"enabled": False},
+            },
+            ["Toetsomgeving aan: (ja) → nee"],
+        ),
+        "exam_env_secret": (
+            {"target_repr": "Toetsspeler", "after": {"client_id": "abc123"}},
+            ["Client-ID: abc123"],
+        ),
     }
 
 

@@ -97,7 +97,7 @@ def test_the_audit_log_names_sso_sign_ins_and_refusals_in_dutch(client, world):
     client.force_login(world.beheerder)
     page = client.get(reverse("candidates:audit")).content.decode()
     assert '<span class="fw-semibold">Ingelogd via</span>: de inlogdienst van de school' in page
-    assert '<span class="fw-semibold">Geweigerd omdat</span>: kandidaataccount' in page
+    assert '<span class="fw-semibold">Reden van weigering</span>: kandidaataccount' in page
 
 
 def test_impersonation_keeps_the_sso_marker_of_the_session(client, world):

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0005_audit_log_subjects"),
+        ("accounts", "0006_exam_environment"),
     ]
 
     operations = [

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from accounts.mail import mail_queue
 from accounts.models import AuditLog, Organisation, OutgoingMail, Role, User
+from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 from accounts.tasks import queue_mails
 
@@ -181,6 +182,8 @@ def candidate_update(
     candidate.save(
         update_fields=[*sorted(changed & set(CANDIDATE_OWN_FIELDS)), *Candidate.DERIVED_FIELDS]
     )
+    if not user.is_active or user.validity_problem():
+        exam_tokens_revoke(user_ids=[user.pk])
     for action, fields in _AUDIT_SPLIT:
         part = sorted(changed & fields)
         if part:
@@ -344,6 +347,8 @@ def candidates_set_active(
     """Activate or deactivate; only the accounts that change get an audit row."""
     users = [c.user for c in candidates if c.user.is_active != is_active]
     User.objects.filter(pk__in=[u.pk for u in users]).update(is_active=is_active)
+    if not is_active:
+        exam_tokens_revoke(user_ids=[u.pk for u in users])
     for user in users:
         user.is_active = is_active
         audit(
@@ -373,6 +378,7 @@ def candidates_set_valid_until(
             ip=ip,
         )
         user.valid_until = valid_until
+    exam_tokens_revoke(user_ids=[u.pk for u in users if u.validity_problem()])
     return len(users)
 
 
@@ -457,6 +463,7 @@ def candidates_deactivate_expired(*, today: date | None = None, batch_size: int 
             if not batch:
                 return total
             User.objects.filter(pk__in=[row[0] for row in batch]).update(is_active=False)
+            exam_tokens_revoke(user_ids=[row[0] for row in batch])
             AuditLog.objects.bulk_create(
                 [
                     AuditLog(

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import AuditLog, Organisation, Role, User
+from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 from accounts.tasks import queue_mails
 
@@ -155,6 +156,8 @@ def staff_member_update(
     if staff.is_active != is_active:
         staff.is_active = is_active
         staff.save(update_fields=["is_active"])
+        if not is_active:
+            exam_tokens_revoke(user_ids=[staff.pk])
         audit(
             action=AuditLog.Action.STATUS_CHANGED,
             actor=actor,

@@ -9,7 +9,8 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import CollegeSignIn, Organisation, Role
+from accounts.models import AuditLog, CollegeSignIn, Organisation, Role
+from accounts.oidc.rules import Refusal
 
 from ..audit_registry import VALUE_LABELS as REGISTERED_VALUE_LABELS
 
@@ -60,7 +61,6 @@ FIELD_LABELS = {
     "sign_in_claim": _("Wie iemand is, volgt uit"),
     "sign_in_staff_only": _("Medewerkers alleen via de eigen inlogdienst"),
     "sign_in": _("Ingelogd via"),
-    "refusal": _("Geweigerd omdat"),
     "two_factor_roles": _("Tweestapsverificatie verplicht voor"),
     "two_factor": _("Tweestapsverificatie"),
     "two_factor_failure": _("Reden"),
@@ -109,6 +109,14 @@ FIELD_LABELS = {
     "retention_action": _("Daarna"),
     "audit_retention_months": _("Bewaartermijn auditlog (maanden)"),
     "coordinators_may_delete": _("Toetscoördinatoren mogen kandidaten verwijderen"),
+    # Exam environments (candidates.services.exam_environments, accounts.oidc.views).
+    "exam_environment": _("Toetsomgeving"),
+    "refusal": _("Reden van weigering"),
+    "client_id": _("Client-ID"),
+    "redirect_uris": _("Terugstuuradressen"),
+    "post_logout_redirect_uris": _("Adressen na uitloggen"),
+    "allow_staff": _("Medewerkers mogen inloggen"),
+    "enabled": _("Toetsomgeving aan"),
 }
 FIELD_ORDER = {key: position for position, key in enumerate(FIELD_LABELS)}
 
@@ -126,7 +134,9 @@ VALUE_LABELS = {
     },
     "sign_in_claim": dict(CollegeSignIn.Claim.choices),
     "sign_in": {"college_idp": _("de inlogdienst van de school")},
+    # Refused sign-ins: through the college's provider (these) and at exam environments.
     "refusal": {
+        **dict(Refusal.choices),
         "no_account": _("geen medewerkersaccount van deze school"),
         "candidate": _("kandidaataccount"),
         "inactive": _("account inactief"),
@@ -192,6 +202,15 @@ def audit_changes(row, links: dict | None = None) -> list[tuple]:
         )
         for k in keys
     ]
+
+
+@register.simple_tag
+def audit_action(row) -> str:
+    """The action column: 'Ingelogd bij Toetsspeler' names the exam environment."""
+    name = (row.after or {}).get("exam_environment")
+    if row.action == AuditLog.Action.EXAM_LOGIN and name:
+        return _("Ingelogd bij %(name)s") % {"name": name}
+    return row.get_action_display()
 
 
 @register.filter
