@@ -28,6 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditLog, AuditLogSubject, Organisation, User
+from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import candidates_visible_to
@@ -457,6 +458,7 @@ def _apply(plan: UndoPlan) -> None:
         Candidate.supervisors.through.objects.filter(pk__in=ids).delete()
     for ids in _chunks(plan.deactivate):
         User.objects.filter(pk__in=ids).update(is_active=False)
+        exam_tokens_revoke(user_ids=ids)
     for ids in _chunks(plan.delete):
         User.objects.filter(pk__in=ids).delete()  # the candidate goes with it (cascade)
     _restore(plan.restore)

@@ -23,6 +23,8 @@ from candidates.services.candidates import (
     candidates_set_valid_until,
 )
 from candidates.services.exam_environments import exam_environment_create
+from candidates.services.retention import accounts_apply_retention
+from candidates.services.school_year import group_archive
 from tests.helpers.candidates import logged_in
 from tests.helpers.exam import REDIRECT_URI, pkce_pair
 
@@ -303,3 +305,23 @@ def test_the_way_back_goes_only_to_a_registered_address(world, registered):
     evil = good.replace("toets.example.test", "evil.example")
     assert back_url(evil) == ""
     assert back_url("https://evil.example/oidc/authorize/?client_id=x") == ""
+
+
+def test_anonymising_revokes(world, registered):
+    u = world.in_own_group.user
+    u.valid_until = timezone.localdate() - timedelta(days=800)  # past the 12-month period
+    u.save()
+    give_token(registered, u)
+    give_token(registered, world.in_other_group.user)
+    assert accounts_apply_retention() == 1
+    assert list(AccessToken.objects.values_list("user_id", flat=True)) == [world.in_other_group.pk]
+
+
+def test_archiving_a_group_and_deactivating_its_members_revokes(world, registered):
+    members = list(world.own_group.members.all())
+    for member in members:
+        give_token(registered, member.user)
+    give_token(registered, world.in_other_group.user)
+    deactivated = group_archive(actor=world.beheerder, group=world.own_group, deactivate_members=True)
+    assert deactivated == len(members)
+    assert list(AccessToken.objects.values_list("user_id", flat=True)) == [world.in_other_group.pk]

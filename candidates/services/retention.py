@@ -27,6 +27,7 @@ from accounts.models import (
     RetiredUsername,
     User,
 )
+from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 
 from ..models import Candidate, CandidateGroup
@@ -179,6 +180,7 @@ def _anonymise(organisation: Organisation, rows: Sequence[tuple[int, str]], now:
     """Strip these accounts of everything personal, in a fixed number of queries."""
     ids = [pk for pk, _username in rows]
     retire_usernames(organisation, [username for _pk, username in rows], now=now)
+    exam_tokens_revoke(user_ids=ids)  # an exam environment's token outlives no account
     User.objects.filter(pk__in=ids).update(
         username=Concat(Value(PLACEHOLDER_PREFIX), Cast("id", output_field=CharField())),
         first_name="",

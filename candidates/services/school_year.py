@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditLog, AuditLogSubject, Organisation, User
+from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 
 from ..models import Candidate, CandidateGroup
@@ -70,6 +71,7 @@ def _deactivate(rows: list[tuple[int, str]], audit_row: AuditLog) -> None:
     ids = [pk for pk, _username in rows]
     for start in range(0, len(ids), 1000):
         User.objects.filter(pk__in=ids[start : start + 1000]).update(is_active=False)
+        exam_tokens_revoke(user_ids=ids[start : start + 1000])
     AuditLogSubject.objects.bulk_create(
         (
             AuditLogSubject(
