@@ -322,6 +322,8 @@ def test_archiving_a_group_and_deactivating_its_members_revokes(world, registere
     for member in members:
         give_token(registered, member.user)
     give_token(registered, world.in_other_group.user)
-    deactivated = group_archive(actor=world.beheerder, group=world.own_group, deactivate_members=True)
+    deactivated = group_archive(
+        actor=world.beheerder, group=world.own_group, deactivate_members=True
+    )
     assert deactivated == len(members)
     assert list(AccessToken.objects.values_list("user_id", flat=True)) == [world.in_other_group.pk]
