@@ -17,12 +17,12 @@ from accounts.validators import parse_id
 from ..models import Candidate, CandidateGroup
 from ..selectors import (
     active_groups_linkable_by,
-    active_groups_visible_to,
     candidate_number_taken,
     candidates_orphaned_by,
     candidates_visible_to,
     group_ids_after_unlink,
     groups_linkable_by,
+    groups_visible_to,
     may_delete_candidates,
     unarchived,
 )
@@ -83,9 +83,13 @@ class CandidateFilterForm(BootstrapFieldsMixin, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.groups = list(
-            active_groups_visible_to(user).order_by("name").values_list("pk", "name")
+        # One query for both lists: the filter offers the active groups, 'Verplaats naar groep'
+        # also moves out of archived ones (BulkActionForm takes both from here).
+        visible = list(
+            groups_visible_to(user).order_by("name").values_list("pk", "name", "archived_at")
         )
+        self.all_groups = [(pk, name) for pk, name, _archived in visible]
+        self.groups = [(pk, name) for pk, name, archived in visible if archived is None]
         choices = [("", _("Alle groepen"))]
         if user.role == Role.BEHEERDER:
             choices.append(("none", _("Zonder kandidaatgroep")))
@@ -181,7 +185,14 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, user: User, groups: list[tuple[int, str]] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        user: User,
+        groups: list[tuple[int, str]] | None = None,
+        all_groups: list[tuple[int, str]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
         group = declared_field(self, "group", forms.ModelChoiceField)
@@ -194,6 +205,8 @@ class BulkActionForm(BootstrapFieldsMixin, forms.Form):
         # Moving out of an archived group is how a class leaves last year's group.
         source = declared_field(self, "from_group", forms.ModelChoiceField)
         source.queryset = groups_linkable_by(user).order_by("name")
+        if all_groups is not None:
+            source.widget.choices = [("", source.empty_label), *all_groups]
         if user.role != Role.TOETSCOORDINATOR:
             del self.fields["confirm_orphan"]
         if not may_delete_candidates(user):

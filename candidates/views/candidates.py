@@ -62,7 +62,12 @@ def candidate_list(request):
     filters = filter_form.filters()
     # Beheerders and coordinators may link to every group they see, so the filter's list of
     # groups is also the bulk action's.
-    bulk_form = BulkActionForm(request.POST or None, user=user, groups=filter_form.groups)
+    bulk_form = BulkActionForm(
+        request.POST or None,
+        user=user,
+        groups=filter_form.groups,
+        all_groups=filter_form.all_groups,
+    )
     if request.method == "POST" and bulk_form.is_valid():
         return _run_bulk_action(request, bulk_form)
 
