@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
@@ -31,6 +31,7 @@ from candidates.selectors import (
 )
 
 from .fields import FIELD_BY_NAME
+from .lookups import InValues
 from .options import ExistingPasswords, ImportOptions
 from .pipeline import CleanRow, RowError
 
@@ -304,9 +305,9 @@ def load_existing(*, organisation: Organisation, actor: User, rows: list[CleanRo
     found = Found()
     if not numbers:
         return found
-    wanted = Q(candidate_number__in=numbers)
+    wanted = Q(InValues(F("candidate_number"), numbers))
     if usernames:
-        wanted |= Q(user__username__in=usernames)
+        wanted |= Q(InValues(F("user__username"), usernames))
     visible = Exists(candidates_visible_to(actor).filter(pk=OuterRef("pk")))
     query = Candidate.objects.filter(wanted, organisation=organisation).annotate(visible=visible)
     for values in query.values_list(*EXISTING_FIELDS):
@@ -345,7 +346,9 @@ def load_taken_usernames(usernames: set[str]) -> frozenset[str]:
     """Which of these are taken, lowercased: usernames are unique across the installation."""
     if not usernames:
         return frozenset()
-    taken = User.objects.filter(username__in=usernames).values_list("username", flat=True)
+    taken = User.objects.filter(InValues(F("username"), usernames)).values_list(
+        "username", flat=True
+    )
     return frozenset(u.lower() for u in taken)
 
 
