@@ -461,9 +461,11 @@ def _check_csv_row(row: list, row_number: int, limits: dict) -> None:
             },
             "too_many_columns",
         )
-    for column, value in enumerate(row):
-        if value is not None and len(value) > max_chars:
-            raise _cell_too_long(row_number, column, len(value))
+    # The row's last cell holds a value (see _read_csv), so max() always has one to measure.
+    if max(map(len, filter(None, row))) > max_chars:
+        for column, value in enumerate(row):
+            if value is not None and len(value) > max_chars:
+                raise _cell_too_long(row_number, column, len(value))
 
 
 def _longest_field(text: str, line_number: int, delimiter: str) -> tuple[int, int]:
