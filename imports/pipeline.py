@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -215,14 +216,16 @@ def clean_rows(
         or str(FIELD_BY_NAME[f].label)
         for i, f in mapping.items()
     }
-    data = [
-        (header_index + offset + 2, raw)
-        for offset, raw in enumerate(rows[header_index + 1 :])
-        if raw.count(None) + raw.count("") != len(raw)
-    ]
-    result = [CleanRow(number, {}) for number, _raw in data]
+    body = rows[header_index + 1 :]
+    kept = [i for i, raw in enumerate(body) if raw.count(None) + raw.count("") != len(raw)]
+    data = body if len(kept) == len(body) else [body[i] for i in kept]
+    result = [CleanRow(header_index + i + 2, {}, []) for i in kept]
+    width = min(map(len, data), default=0)
     for index, name in columns:
-        cells = [raw[index] if index < len(raw) else None for _number, raw in data]
+        if index < width:  # every row has the cell (the readers pad rows to one width)
+            cells = list(map(itemgetter(index), data))
+        else:
+            cells = [raw[index] if index < len(raw) else None for raw in data]
         clean_column(result, cells, name=name, label=labels[index], today=today)
     for index, name in columns:
         if name in REQUIRED_FIELDS:

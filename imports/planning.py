@@ -1,8 +1,9 @@
 """Diff cleaned rows against the database: which rows are new, updated, unchanged or wrong.
 
 A pipeline of small steps. The loaders (`load_*`) read the database, each with one query
-whatever the size of the file (IN lists, no query per row); the steps between them take data
-and return data, and each can be tested alone:
+whatever the size of the file (no query per row; the file's numbers and usernames go as one
+parameter each, see imports.lookups); the steps between them take data and return data, and
+each can be tested alone:
 
     resolve_groups → match_existing → reserve_usernames → plan_row (diff_row) → _orphan_guard
 
