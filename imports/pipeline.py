@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -26,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .fields import FIELD_BY_NAME, REQUIRED_FIELDS
+from .gcpause import cyclic_gc_paused
 
 MAX_LENGTHS = {
     "candidate_number": 40,
@@ -39,8 +43,11 @@ MAX_LENGTHS = {
 }
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 date system, including its leap-year bug
 _email_validator = EmailValidator()
+_email_user = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+_email_domain = re.compile(EmailValidator.domain_regex.pattern, EmailValidator.domain_regex.flags)
 _username_validator = UnicodeUsernameValidator()
-_spaces = re.compile(r"\s+")
+_username = re.compile(UnicodeUsernameValidator.regex, UnicodeUsernameValidator.flags)
+_candidate_number = re.compile(r"[0-9A-Za-z._-]+")
 _date_text = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _iso_date = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 
@@ -72,15 +79,18 @@ class CellError(ValueError):
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        # A number cell 12345.0 means the text "12345" (Excel stores numbers as floats).
-        value = int(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = unicodedata.normalize("NFC", str(value))
-    return _spaces.sub(" ", text).strip()
+    if type(value) is not str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            # A number cell 12345.0 means the text "12345" (Excel stores numbers as floats).
+            value = int(value)
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        value = str(value)
+    # ASCII is NFC already; split() and join() do what re.sub(r"\s+", " ") and strip() did.
+    text = value if value.isascii() else unicodedata.normalize("NFC", value)
+    return " ".join(text.split())
 
 
 def clean_name(value: Any) -> str:
@@ -91,7 +101,7 @@ def clean_candidate_number(value: Any) -> str:
     text = _text(value).replace(" ", "")
     if not text:
         return ""
-    if not re.fullmatch(r"[0-9A-Za-z._-]+", text):
+    if not _candidate_number.fullmatch(text):
         raise CellError(_("alleen cijfers, letters, punt, streepje en liggend streepje toegestaan"))
     return text
 
@@ -100,17 +110,31 @@ def clean_email(value: Any) -> str:
     text = _text(value).lower()
     if not text:
         return ""
-    try:
-        _email_validator(text)
-    except ValidationError:
-        raise CellError(_("geen geldig e-mailadres")) from None
+    if not _is_email(text):
+        raise CellError(_("geen geldig e-mailadres"))
     return text
+
+
+def _is_email(text: str) -> bool:
+    """Django's EmailValidator, its usual case first: a name and a host name, matched with
+    its own patterns compiled here (it compiles them lazily, behind a proxy on every use)."""
+    if len(text) <= 320 and "@" in text:
+        user, domain = text.rsplit("@", 1)
+        if _email_user.match(user) and _email_domain.match(domain):
+            return True
+    try:
+        _email_validator(text)  # an address literal, an allow-listed domain, or invalid
+    except ValidationError:
+        return False
+    return True
 
 
 def clean_username(value: Any) -> str:
     text = _text(value)
     if not text:
         return ""
+    if _username.search(text):
+        return text  # what UnicodeUsernameValidator allows, with its pattern compiled here
     try:
         _username_validator(text)
     except ValidationError:
@@ -170,6 +194,7 @@ CLEANERS = {
 }
 
 
+@cyclic_gc_paused()
 def clean_rows(
     rows: list[list[Any]],
     *,
@@ -178,7 +203,12 @@ def clean_rows(
     mapping: dict[str, str],
     today: date | None = None,
 ) -> list[CleanRow]:
-    """Clean and check every data row below the header. Empty rows are skipped."""
+    """Clean and check every data row below the header. Empty rows are skipped.
+
+    Column by column: each column's cleaner is chosen once, and each distinct text in it is
+    cleaned once (a large file repeats its first names, prefixes, classes and birth dates
+    thousands of times). The errors of a row come in column order, then the empty required
+    fields, then the duplicates: as when it was done row by row."""
     today = today or timezone.localdate()
     columns = sorted((int(i), f) for i, f in mapping.items())
     labels = {
@@ -186,37 +216,67 @@ def clean_rows(
         or str(FIELD_BY_NAME[f].label)
         for i, f in mapping.items()
     }
-    required = [(i, f) for i, f in columns if f in REQUIRED_FIELDS]
-    result: list[CleanRow] = []
-    for offset, raw in enumerate(rows[header_index + 1 :]):
-        if not any(v not in (None, "") for v in raw):
-            continue
-        row_number = header_index + offset + 2
-        values: dict[str, Any] = {}
-        errors: list[RowError] = []
-        for index, name in columns:
-            value = raw[index] if index < len(raw) else None
-            cleaned: str | date | None
-            try:
-                if name == "birth_date":
-                    cleaned = clean_date(value, today=today)
-                else:
-                    cleaned = CLEANERS[name](value)
-                    if len(cleaned) > MAX_LENGTHS[name]:
-                        raise CellError(
-                            _("te lang (%(length)s tekens, maximaal %(max)s)")
-                            % {"length": len(cleaned), "max": MAX_LENGTHS[name]}
-                        )
-            except CellError as exc:
-                errors.append(RowError(row_number, labels[index], str(exc), _text(value)[:100]))
-                cleaned = None
-            values[name] = cleaned
-        for index, name in required:
-            if values.get(name) == "":
-                errors.append(RowError(row_number, labels[index], _("verplicht veld is leeg")))
-        result.append(CleanRow(row_number, values, errors))
+    body = rows[header_index + 1 :]
+    kept = [i for i, raw in enumerate(body) if raw.count(None) + raw.count("") != len(raw)]
+    data = body if len(kept) == len(body) else [body[i] for i in kept]
+    result = [CleanRow(header_index + i + 2, {}, []) for i in kept]
+    width = min(map(len, data), default=0)
+    for index, name in columns:
+        if index < width:  # every row has the cell (the readers pad rows to one width)
+            cells = list(map(itemgetter(index), data))
+        else:
+            cells = [raw[index] if index < len(raw) else None for raw in data]
+        clean_column(result, cells, name=name, label=labels[index], today=today)
+    for index, name in columns:
+        if name in REQUIRED_FIELDS:
+            for row in result:
+                if row.values[name] == "":
+                    row.errors.append(RowError(row.row, labels[index], _("verplicht veld is leeg")))
     check_duplicates(result, labels={f: labels[i] for i, f in columns})
     return result
+
+
+def clean_column(
+    rows: list[CleanRow], cells: list[Any], *, name: str, label: str, today: date
+) -> None:
+    """Put the cleaned value of `name` in each row's values, or None and an error."""
+    clean = _cleaner(name, today)
+    seen: dict[str, Any] = {}  # text → cleaned value or CellError
+    for row, value in zip(rows, cells, strict=True):
+        if type(value) is str:
+            outcome = seen.get(value, seen)  # `seen` itself: not seen yet
+            if outcome is seen:
+                outcome = seen[value] = _outcome(clean, value)
+        else:
+            outcome = _outcome(clean, value)
+        if type(outcome) is CellError:
+            row.errors.append(RowError(row.row, label, str(outcome), _text(value)[:100]))
+            outcome = None
+        row.values[name] = outcome
+
+
+def _cleaner(name: str, today: date) -> Callable[[Any], Any]:
+    if name == "birth_date":
+        return partial(clean_date, today=today)
+    clean, limit = CLEANERS[name], MAX_LENGTHS[name]
+
+    def clean_text(value: Any) -> str:
+        cleaned = clean(value)
+        if len(cleaned) > limit:
+            raise CellError(
+                _("te lang (%(length)s tekens, maximaal %(max)s)")
+                % {"length": len(cleaned), "max": limit}
+            )
+        return cleaned
+
+    return clean_text
+
+
+def _outcome(clean: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return clean(value)
+    except CellError as exc:
+        return exc
 
 
 def check_duplicates(rows: list[CleanRow], *, labels: dict[str, str]) -> None:

@@ -38,6 +38,7 @@ from candidates.services.groups import group_create
 from candidates.slips import render_login_slips
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
+from .gcpause import cyclic_gc_paused
 from .models import (
     STUCK_MARGIN,
     ImportBatch,
@@ -207,6 +208,7 @@ def batch_labels(batch: ImportBatch) -> dict[str, str]:
     return labels
 
 
+@cyclic_gc_paused()  # see imports.gcpause: once for the whole dry run, not per step
 def import_dry_run(
     batch: ImportBatch,
     *,

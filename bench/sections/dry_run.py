@@ -10,12 +10,18 @@ from ..datafiles import input_file, people
 from ..importing import new_batch
 from ..measure import check, repeat
 
-TARGETS = {10_000: 1.0, 50_000: 4.0}  # seconds: the dry-run promise
+# Seconds: the dry-run promise, on SQLite and on PostgreSQL alike (run the benchmark with
+# DATABASE_URL pointing at PostgreSQL for the latter; the figure names the engine).
+TARGETS = {10_000: 0.4, 50_000: 2.5}
 
 
 def _target(size: int) -> tuple[str, float | None]:
     limit = TARGETS.get(size)
     return (f"≤ {limit:g} s", limit) if limit else ("", None)
+
+
+def _label(ctx, text: str) -> str:
+    return f"{text} ({ctx.engine})"
 
 
 def run_new(ctx) -> None:
@@ -49,7 +55,7 @@ def run_new(ctx) -> None:
             figure = ctx.add(
                 section,
                 f"dry_run.{file_format}.{size}",
-                f"dry run {size:,} rows .{file_format}",
+                _label(ctx, f"dry run {size:,} rows .{file_format}"),
                 "s",
                 samples=timing.samples,
                 queries=timing.queries,
@@ -80,7 +86,7 @@ def run_reimport(ctx) -> None:
         figure = ctx.add(
             section,
             f"reimport.xlsx.{size}",
-            f"dry run {size:,} rows .xlsx, {size // 2:,} exist",
+            _label(ctx, f"dry run {size:,} rows .xlsx, {size // 2:,} exist"),
             "s",
             samples=timing.samples,
             queries=timing.queries,
