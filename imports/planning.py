@@ -29,6 +29,7 @@ from accounts.models import Organisation, RetiredUsername, Role, User
 from accounts.placeholders import USERNAME_MAX_LENGTH, render_placeholders
 from candidates.models import Candidate, CandidateGroup
 from candidates.selectors import (
+    active_groups_linkable_by,
     candidates_orphaned_by,
     candidates_visible_to,
     groups_linkable_by,
@@ -201,7 +202,7 @@ def _target_group(
 ) -> CandidateGroup | None:
     if not options.group_id:
         return None
-    group = groups_linkable_by(actor).filter(pk=options.group_id).first()
+    group = active_groups_linkable_by(actor).filter(pk=options.group_id).first()
     if group is None:
         problems.append(_("De gekozen kandidaatgroep bestaat niet of je mag er niet aan koppelen."))
     return group
@@ -241,6 +242,7 @@ class GroupIndex:
 
     linkable: dict[str, int]  # groups the actor may link candidates to → pk
     unlinkable: frozenset[str] = frozenset()  # the college's other group names
+    archived: frozenset[str] = frozenset()  # linkable but archived: offered nowhere, also not here
 
 
 @dataclass(slots=True)
@@ -257,16 +259,22 @@ def load_groups(*, organisation: Organisation, actor: User, with_unlinkable: boo
     """One query (two when groups are to be created: a new group may not take the name of an
     existing one, also not of one the actor cannot see)."""
     linkable: dict[str, int] = {}
-    for pk, name in groups_linkable_by(actor).values_list("pk", "name"):
-        linkable.setdefault(name.casefold(), pk)
+    archived: set[str] = set()
+    for pk, name, archived_at in groups_linkable_by(actor).values_list("pk", "name", "archived_at"):
+        if archived_at is None:
+            linkable.setdefault(name.casefold(), pk)
+        else:
+            archived.add(name.casefold())
+    archived -= linkable.keys()
     if not with_unlinkable:
-        return GroupIndex(linkable)
+        return GroupIndex(linkable, archived=frozenset(archived))
     names = (
         CandidateGroup.objects.filter(organisation=organisation)
         .exclude(pk__in=list(linkable.values()))
         .values_list("name", flat=True)
     )
-    return GroupIndex(linkable, frozenset(n.casefold() for n in names) - linkable.keys())
+    unlinkable = frozenset(n.casefold() for n in names) - linkable.keys() - archived
+    return GroupIndex(linkable, unlinkable, frozenset(archived))
 
 
 def resolve_groups(rows: list[CleanRow], index: GroupIndex, *, create: bool, column: str) -> Groups:
@@ -284,6 +292,10 @@ def resolve_groups(rows: list[CleanRow], index: GroupIndex, *, create: bool, col
             if not row.errors:
                 result.ids[row.row] = group_id
             continue
+        if key in index.archived:
+            if not row.errors:
+                result.errors[row.row] = RowError(row.row, column, _archived_error(), name)
+            continue
         first = spelling.setdefault(key, name)
         result.missing[first] = result.missing.get(first, 0) + 1
         if row.errors:
@@ -296,6 +308,11 @@ def resolve_groups(rows: list[CleanRow], index: GroupIndex, *, create: bool, col
             )
     result.missing = dict(sorted(result.missing.items(), key=lambda item: item[0].casefold()))
     return result
+
+
+def _archived_error() -> str:
+    # A group of an earlier school year: linking to it needs 'Terugzetten' on its page first.
+    return _("deze kandidaatgroep is gearchiveerd; zet haar eerst terug op de pagina van de groep")
 
 
 def _group_error(*, create: bool, exists: bool) -> str:

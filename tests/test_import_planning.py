@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from candidates.models import Candidate
+from candidates.services.school_year import group_archive
 from imports import planning
 from imports.fields import suggest_mapping
 from imports.options import ImportOptions
@@ -486,3 +487,31 @@ def test_queries_do_not_grow_with_the_file(world):
         return len(queries)
 
     assert count(3) == count(30)
+
+
+# --- archived groups ---------------------------------------------------------------------------
+
+
+def test_resolve_groups_refuses_an_archived_group_with_its_own_message():
+    index = GroupIndex({"zorg 1": 11}, archived=frozenset({"4a"}))
+    groups = resolve_groups(GROUP_ROWS, index, create=True, column="Klas")
+    archived = "deze kandidaatgroep is gearchiveerd; zet haar eerst terug op de pagina van de groep"
+    assert {r: str(e) for r, e in groups.errors.items()} == {
+        4: f"Rij 4, kolom Klas: {archived}",
+        5: f"Rij 5, kolom Klas: {archived}",
+    }
+    assert groups.new_names == {6: "Techniek 1"}  # never a second group of an archived name
+    assert groups.missing == {"Techniek 1": 1}
+
+
+@pytest.mark.django_db
+def test_load_groups_keeps_archived_groups_apart(world):
+    old = GroupFactory(organisation=world.college, name="Zorg 0")
+    group_archive(actor=world.beheerder, group=old)
+    index = planning.load_groups(
+        organisation=world.college, actor=world.beheerder, with_unlinkable=True
+    )
+    assert "zorg 0" not in index.linkable
+    assert "zorg 0" not in index.unlinkable
+    assert index.archived == frozenset({"zorg 0"})
+    assert index.linkable[world.own_group.name.casefold()] == world.own_group.pk
