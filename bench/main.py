@@ -216,4 +216,5 @@ def _section_name(key: str) -> str:
         "peer": "peer",
         "floor": "floor",
         "stages": "stages",
+        "platform": "platform",
     }[prefix]
