@@ -31,6 +31,7 @@ def main() -> int:
     connection.ensure_connection()
     render_login_slips([])
     import xlsxwriter  # noqa: F401
+
     time.sleep(max(0.0, start_at - time.time()))
     started, cpu = time.time(), time.process_time()
     batch = import_execute(batch_id)
