@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None):
         type=int,
         help="rows of the passwords-from-file import (default 100, quick 10)",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma-separated worker set-ups of the e2e section (1x1, 1xdefault, 2x1; default all)",
+    )
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in only if name not in SECTIONS]
@@ -51,6 +56,12 @@ def parse_args(argv: list[str] | None):
 
 
 def make_context(args):
+    ctx = _context(args)
+    ctx.worker_setups = tuple(w.strip() for w in args.workers.split(",") if w.strip())
+    return ctx
+
+
+def _context(args):
     from .context import Context
 
     if args.quick:

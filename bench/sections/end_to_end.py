@@ -255,6 +255,8 @@ def run(ctx) -> None:
             True,
         ),
     ]
+    if ctx.worker_setups:
+        setups = [setup for setup in setups if setup[1] in ctx.worker_setups]
     results: dict = {}
     try:
         with broker():
