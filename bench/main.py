@@ -187,16 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS_DIR / f"{ctx.engine}-{stamp}.md").write_text(markdown_table(ctx.figures) + "\n")
     complete = not ctx.quick and not args.only and not failed
     if complete:
-        merged = {}
+        merged, kept = {}, {}
         if RESULTS_JSON.exists():
             try:
-                merged = json.loads(RESULTS_JSON.read_text()).get("runs", {})
+                kept = json.loads(RESULTS_JSON.read_text())
+                merged = kept.pop("runs", {})
             except (ValueError, AttributeError):
-                merged = {}
+                merged, kept = {}, {}
         merged[ctx.engine] = report
-        RESULTS_JSON.write_text(
-            json.dumps({"runs": dict(sorted(merged.items()))}, indent=1, ensure_ascii=False) + "\n"
-        )
+        # Other keys (partial runs kept for the record, see docs/performance.md) stay.
+        content = {"runs": dict(sorted(merged.items())), **kept}
+        RESULTS_JSON.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
         written = f"{RESULTS_JSON} (key runs.{ctx.engine}) and {RESULTS_DIR}/{ctx.engine}-{stamp}.*"
     else:
         written = (
