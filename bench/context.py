@@ -20,6 +20,7 @@ class Context:
     password_rows: int  # rows of the "passwords from a file" import (full-strength hashing)
     e2e_runs: int
     engine: str = ""
+    worker_setups: tuple[str, ...] = ()  # e2e: only these set-ups ("1x1", …); empty: all
     figures: list[Figure] = field(default_factory=list)
     cache: dict = field(default_factory=dict)  # shared set-up between sections
     sources: dict = field(default_factory=dict)  # env.source_snapshot() when the run started

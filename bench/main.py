@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None):
         type=int,
         help="rows of the passwords-from-file import (default 100, quick 10)",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma-separated worker set-ups of the e2e section (1x1, 1xdefault, 2x1; default all)",
+    )
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in only if name not in SECTIONS]
@@ -51,6 +56,12 @@ def parse_args(argv: list[str] | None):
 
 
 def make_context(args):
+    ctx = _context(args)
+    ctx.worker_setups = tuple(w.strip() for w in args.workers.split(",") if w.strip())
+    return ctx
+
+
+def _context(args):
     from .context import Context
 
     if args.quick:
@@ -176,16 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS_DIR / f"{ctx.engine}-{stamp}.md").write_text(markdown_table(ctx.figures) + "\n")
     complete = not ctx.quick and not args.only and not failed
     if complete:
-        merged = {}
+        merged, kept = {}, {}
         if RESULTS_JSON.exists():
             try:
-                merged = json.loads(RESULTS_JSON.read_text()).get("runs", {})
+                kept = json.loads(RESULTS_JSON.read_text())
+                merged = kept.pop("runs", {})
             except (ValueError, AttributeError):
-                merged = {}
+                merged, kept = {}, {}
         merged[ctx.engine] = report
-        RESULTS_JSON.write_text(
-            json.dumps({"runs": dict(sorted(merged.items()))}, indent=1, ensure_ascii=False) + "\n"
-        )
+        # Other keys (partial runs kept for the record, see docs/performance.md) stay.
+        content = {"runs": dict(sorted(merged.items())), **kept}
+        RESULTS_JSON.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
         written = f"{RESULTS_JSON} (key runs.{ctx.engine}) and {RESULTS_DIR}/{ctx.engine}-{stamp}.*"
     else:
         written = (
@@ -217,4 +229,5 @@ def _section_name(key: str) -> str:
         "floor": "floor",
         "stages": "stages",
         "retention": "retention",
+        "platform": "platform",
     }[prefix]

@@ -170,9 +170,12 @@ def purge_candidates(org) -> None:
     from imports.models import ImportBatch
 
     with transaction.atomic():
+        # The audit ids first, so the subjects go by their indexed key: a join in the DELETE
+        # is planned as nested loops while the table's statistics still say it is empty.
+        audits = list(AuditLog.objects.filter(organisation=org).values_list("pk", flat=True))
         for qs in (
             # Subjects first: a raw delete of their audit rows does not cascade.
-            AuditLogSubject.objects.filter(audit__organisation=org),
+            AuditLogSubject.objects.filter(audit_id__in=audits),
             AuditLog.objects.filter(organisation=org),
             OutgoingMail.objects.filter(organisation=org),
         ):
@@ -190,3 +193,77 @@ def analyze() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def candidates_copy(
+    target: College,
+    n: int,
+    *,
+    rows: list[list] | None = None,
+    valid_until: date | None = None,
+    seed: int = 7,
+) -> int:
+    """PostgreSQL only: the same candidates as `candidates()`, written with COPY (users,
+    candidates, group links) in one transaction, ids taken from the users' sequence up front.
+    About ten times faster than bulk_create, which is what filling a platform of 1,200,000
+    candidates needs. No ANALYZE: the caller runs it once after the last college."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import Role
+    from candidates.models import Candidate
+    from imports.planning import make_username
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("candidates_copy needs PostgreSQL (COPY)")
+    rows = rows if rows is not None else people(n, seed=seed)
+    org = target.organisation
+    group_by_name = {g.name: g.pk for g in target.groups}
+    password = precomputed_hash()
+    valid_from = date.today() - timedelta(days=365)
+    valid_until = valid_until or date.today() + timedelta(days=300)
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('accounts_user', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        users = []
+        with cursor.copy(
+            "COPY accounts_user (id, password, is_superuser, username, first_name, last_name, "
+            "email, is_staff, is_active, date_joined, role, surname_prefix, valid_from, "
+            "valid_until, must_change_password, organisation_id) FROM STDIN"
+        ) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                username = make_username(org, row[0])
+                users.append(username)
+                copy.write_row(
+                    (pk, password, False, username, row[1], row[3], row[4], False, True, now,
+                     Role.KANDIDAAT.value, row[2], valid_from, valid_until, False, org.pk)
+                )  # fmt: skip
+        with cursor.copy(
+            "COPY candidates_candidate (user_id, candidate_number, birth_date, search_text, "
+            "created, organisation_id, name_key) FROM STDIN"
+        ) as copy:
+            for pk, username, row in zip(ids, users, rows, strict=True):
+                search = Candidate.build_search_text(
+                    first_name=row[1],
+                    surname_prefix=row[2],
+                    last_name=row[3],
+                    email=row[4],
+                    username=username,
+                    candidate_number=row[0],
+                )
+                key = Candidate.build_name_key(
+                    first_name=row[1], surname_prefix=row[2], last_name=row[3]
+                )
+                copy.write_row((pk, row[0], row[5], search, now, org.pk, key))
+        with cursor.copy(
+            "COPY candidates_candidate_groups (candidate_id, candidategroup_id) FROM STDIN"
+        ) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                if row[6] in group_by_name:
+                    copy.write_row((pk, group_by_name[row[6]]))
+    return len(rows)

@@ -116,6 +116,23 @@ class Worker:
         self.stop()
         raise BenchError(f"worker {self.name} not ready within {timeout} s; see {self.log_path}")
 
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the worker and its pool processes (user + system)."""
+        import psutil
+
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        total = 0.0
+        try:
+            main = psutil.Process(self.process.pid)
+            for process in [main, *main.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = process.cpu_times()
+                    total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+        return total
+
     def terminate(self) -> None:
         """Warm shutdown of the worker and its pool (the process group we started)."""
         if self.process is not None and self.process.poll() is None:

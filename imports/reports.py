@@ -56,21 +56,24 @@ def import_report_xlsx(
         _("Account"),
         _("Fout"),
     ]
-    rows = []
-    for p in plan.rows:
-        rows.append(
-            [
-                p.row,
-                p.username,
-                p.values.get("candidate_number") or "",
-                row_name(p, users),
-                ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
-                passwords.get(p.row, _("ongewijzigd")) if p.status != ERROR else "",
-                status_label(p.status),
-                (_("actief") if active else _("inactief")) if p.status != ERROR else "",
-                "; ".join(str(e) for e in p.errors),
-            ]
-        )
+    # Translated once, not once per row: a report has ten thousand rows.
+    statuses = {status: status_label(status) for status in (NEW, UPDATED, UNCHANGED, ERROR)}
+    unchanged = _("ongewijzigd")
+    account = _("actief") if active else _("inactief")
+    rows = [
+        [
+            p.row,
+            p.username,
+            p.values.get("candidate_number") or "",
+            row_name(p, users),
+            ", ".join(sorted(group_names[g] for g in p.group_ids if g in group_names)),
+            passwords.get(p.row, unchanged) if p.status != ERROR else "",
+            statuses[p.status],
+            account if p.status != ERROR else "",
+            "; ".join(str(e) for e in p.errors),
+        ]
+        for p in plan.rows
+    ]
     sheets = [(_("Importresultaat"), headers, rows)]
     if groups:
         sheets.append(

@@ -39,6 +39,7 @@ from candidates.slips import render_login_slips
 
 from .fields import FIELD_BY_NAME, find_header_row, headers_key, suggest_mapping
 from .gcpause import cyclic_gc_paused
+from .inserts import insert, insert_rows, reserve_ids
 from .models import (
     STUCK_MARGIN,
     ImportBatch,
@@ -778,8 +779,11 @@ def _create_candidates(batch, org, options, rows, hashes) -> dict[int, User]:
         )
         for p in rows
     ]
-    User.objects.bulk_create(users)
-    if any(u.pk is None for u in users):  # databases that cannot return ids
+    ids = reserve_ids(User, len(users))
+    for user, pk in zip(users, ids or (), strict=False):
+        user.pk = user.id = pk
+    insert(users)
+    if ids is None:  # executemany returns no ids: read them back by the unique username
         by_name = dict(
             User.objects.filter(username__in=[u.username for u in users]).values_list(
                 "username", "pk"
@@ -798,7 +802,7 @@ def _create_candidates(batch, org, options, rows, hashes) -> dict[int, User]:
         )
         candidate.refresh_derived()
         candidates.append(candidate)
-    Candidate.objects.bulk_create(candidates)
+    insert(candidates)
     return {p.row: user for p, user in zip(rows, users, strict=True)}
 
 
@@ -845,10 +849,17 @@ def _extend_validity(user: User, options: ImportOptions) -> set[str]:
 
 def _link(rows, options) -> None:
     through = Candidate.groups.through
+    # Candidates created in this transaction: none of their links can exist yet.
+    insert_rows(
+        through,
+        ("candidate_id", "candidategroup_id"),
+        [[p.candidate_id, g] for p in rows if p.status == NEW for g in p.new_group_links],
+    )
     through.objects.bulk_create(
         [
             through(candidate_id=p.candidate_id, candidategroup_id=g)
             for p in rows
+            if p.status == UPDATED
             for g in p.new_group_links
         ],
         ignore_conflicts=True,
@@ -863,25 +874,25 @@ def _link(rows, options) -> None:
 def _audit_subjects(finished: AuditLog, rows: list[PlannedRow]) -> None:
     """The import is one audit row (its counts); each candidate it created or changed is a
     subject of that row, with what a row of its own would have said (AuditLogSubject)."""
-    AuditLogSubject.objects.bulk_create(
+    created, changed = AuditLog.Action.USER_CREATED.value, AuditLog.Action.USER_CHANGED.value
+    insert_rows(
+        AuditLogSubject,
+        ("audit_id", "user_id", "action", "target_repr", "before", "after"),
         [
-            AuditLogSubject(
-                audit=finished,
-                user_id=p.candidate_id,
-                action=AuditLog.Action.USER_CHANGED
-                if p.status == UPDATED
-                else AuditLog.Action.USER_CREATED,
-                target_repr=p.username,
-                before={k: v[0] for k, v in p.changes.items()} if p.status == UPDATED else {},
-                after=(
-                    {k: v[1] for k, v in p.changes.items()}
-                    if p.status == UPDATED
-                    else {"candidate_number": p.values["candidate_number"], "role": Role.KANDIDAAT}
-                ),
-            )
+            [finished.pk, p.candidate_id, changed, p.username, *_subject_change(p)]
+            if p.status == UPDATED
+            else [finished.pk, p.candidate_id, created, p.username, {}, _created(p)]
             for p in rows
         ],
     )
+
+
+def _subject_change(p: PlannedRow) -> tuple[dict, dict]:
+    return {k: v[0] for k, v in p.changes.items()}, {k: v[1] for k, v in p.changes.items()}
+
+
+def _created(p: PlannedRow) -> dict:
+    return {"candidate_number": p.values["candidate_number"], "role": Role.KANDIDAAT.value}
 
 
 # --- finish: what the import leaves behind (results, mails, report, slips) --------------------

@@ -58,6 +58,17 @@ STAGE_LABELS = {
 }
 
 
+# The whole 10,000-row import with generated passwords: one worker with one process sends the
+# report within 4 s of 'Importeer' and the login slips (rendered after the commit, then mailed)
+# within 6 s; a worker with a process per CPU within 10 s for everything.
+TARGETS = {
+    ("1x1", "report"): 4,
+    ("1x1", "all_mail"): 6,
+    ("1xdefault", "report"): 10,
+    ("1xdefault", "all_mail"): 10,
+}
+
+
 class ImportTrouble(RuntimeError):
     """A failed import, mail or worker during section 3."""
 
@@ -198,11 +209,15 @@ def import_together(colleges, workers, file, **options) -> dict:
     batches = [new_batch(c.beheerder, file, **options) for c in colleges]  # untimed: upload
     offsets = {w: w.log_size() for w in workers}
     wall0 = timezone.now()
+    cpu0 = sum(w.cpu_seconds() for w in workers)
     t0 = time.perf_counter()
     for college, batch in zip(colleges, batches, strict=True):
         if not import_queue(batch=batch, actor=college.beheerder):
             raise RuntimeError("import_queue refused a draft batch")
     result = wait_for(batches, workers, offsets, t0, wall0)
+    # The workers' CPU until all mail was sent: on SQLite the database work is theirs too, so
+    # on a quiet machine this is about the wall time; on a busy one it is what stays put.
+    result["worker_cpu_s"] = sum(w.cpu_seconds() for w in workers) - cpu0
     wait_idle(workers)  # the task may still be tidying up after the last mail was sent
     if warnings := check_workers(workers, offsets):
         print("  (workers logged warnings:\n    " + "\n    ".join(warnings[:5]) + ")")
@@ -244,6 +259,8 @@ def run(ctx) -> None:
             True,
         ),
     ]
+    if ctx.worker_setups:
+        setups = [setup for setup in setups if setup[1] in ctx.worker_setups]
     results: dict = {}
     try:
         with broker():
@@ -284,6 +301,7 @@ def _run_setups(ctx, section, setups, results, college, pair, warm_colleges, job
                 runs_ = [import_together(colleges, workers, file, **options) for _ in range(runs)]
                 results[(key, job)] = runs_
                 _add(ctx, section, name, key, job, file.rows, runs_, changed)
+                _add_cpu(ctx, section, name, key, job, file.rows, runs_)
 
 
 def _add(ctx, section, name, key, job, rows, runs_, changed) -> None:
@@ -295,9 +313,10 @@ def _add(ctx, section, name, key, job, rows, runs_, changed) -> None:
     for stage in STAGES:
         samples = [r[stage] for r in runs_]
         target, status = "", ""
-        if job == "generated" and stage != "done" and key == "1xdefault" and rows == 10_000:
-            target = "≤ 10 s"
-            status = check(sample(samples)["median"], at_most=10)
+        limit = TARGETS.get((key, stage)) if job == "generated" and rows == 10_000 else None
+        if limit is not None:
+            target = f"≤ {limit} s"
+            status = check(sample(samples)["median"], at_most=limit)
         ctx.add(
             section,
             f"e2e.{key}.{job.replace(' ', '_').replace(',', '')}.{stage}",
@@ -311,9 +330,26 @@ def _add(ctx, section, name, key, job, rows, runs_, changed) -> None:
             polls=[r["polls"] for r in runs_],
             worker_warnings=[w for r in runs_ for w in r.get("worker_warnings", [])],
             counts=runs_[-1]["counts"],
+            worker_cpu_s=[round(r["worker_cpu_s"], 3) for r in runs_],
             sources_changed=changed,
             note=_note(job, rows, stage, changed),
         )
+
+
+def _add_cpu(ctx, section, name, key, job, rows, runs_) -> None:
+    if job != "generated":
+        return
+    samples = [r["worker_cpu_s"] for r in runs_]
+    limit = TARGETS.get((key, "all_mail")) if rows == 10_000 else None
+    ctx.add(
+        section,
+        f"e2e.{key}.generated.worker_cpu",
+        f"{name}: {rows:,} rows, generated passwords → worker CPU until all mail sent",
+        "s",
+        samples=samples,
+        target=f"≤ {limit} s (CPU)" if limit else "",
+        status=check(sample(samples)["median"], at_most=limit) if limit else "",
+    )
 
 
 def _note(job, rows, stage, changed) -> str:

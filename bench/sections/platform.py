@@ -1,0 +1,364 @@
+"""Section 9: platform scale. One PostgreSQL database with 60 colleges of 20,000 candidates
+(1,200,000), filled with COPY (bench.seed.candidates_copy), against the same measurements
+taken while the database held only the first of those colleges:
+
+- Beheer → Kandidaten of that college (20,000 candidates): first page, search, group filter,
+  as the beheerder and as a coordinator of half of its groups; within 10 % and the same query
+  count;
+- a 10,000-row dry run and real import into an empty college: within 10 %, same queries;
+- the nightly tasks (deactivate expired accounts, expiry digests) with 6 colleges (120,000
+  candidates) expired yesterday and 6 expiring within 30 days: ≤ 60 s, in batches;
+- two colleges importing at once, each in a process of its own: the wall time of both against
+  one alone, and an import that runs while another college's import lock is held (it must not
+  wait for it).
+
+PostgreSQL only (COPY, and the platform is a PostgreSQL installation); on SQLite it says so
+and adds nothing. `--quick` uses 4 colleges of 2,000 candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from .. import seed
+from ..datafiles import GROUP_NAMES, input_file, people
+from ..env import ROOT
+from ..importing import check_done, clear_outbox, new_batch, queued_batch
+from ..measure import check, repeat
+from .listpage import _cases
+
+SECTION = "9. platform scale (60 colleges, PostgreSQL)"
+COLLEGES = 60
+PER_COLLEGE = 20_000
+EXPIRED_COLLEGES = 6  # validity ended yesterday: tonight's deactivation
+EXPIRING_COLLEGES = 6  # validity ends within 30 days: in tonight's digests
+WITHIN = 1.10  # at platform size, at most 10 % slower than with one college
+NIGHTLY_LIMIT_S = 60
+IMPORT_RUNS = 3  # each imports 10,000 candidates
+CHILD_TIMEOUT_S = 300
+
+
+def run(ctx) -> None:
+    if ctx.engine != "postgresql":
+        print("  (platform scale runs on PostgreSQL only: set DATABASE_URL; skipped)")
+        return
+    colleges, per = (4, 2_000) if ctx.quick else (COLLEGES, PER_COLLEGE)
+    size = ctx.main_size
+    file = input_file(size, "xlsx")
+    half = len(GROUP_NAMES) // 2
+    big = seed.college(coordinator_groups=half)
+    seed.candidates_copy(big, per, rows=people(per, seed=11))
+    seed.analyze()
+    importer = seed.college()
+    one = _phase(ctx, big, importer, file, size)
+
+    started = time.perf_counter()
+    today = date.today()
+    for index in range(colleges - 1):
+        if index < EXPIRED_COLLEGES:
+            valid_until = today - timedelta(days=1)
+        elif index < EXPIRED_COLLEGES + EXPIRING_COLLEGES:
+            valid_until = today + timedelta(days=14)
+        else:
+            valid_until = None  # next school year
+        other = seed.college(coordinator_groups=half)
+        rows = people(per, seed=1000 + index)
+        seed.candidates_copy(other, per, rows=rows, valid_until=valid_until)
+    seed.analyze()
+    from candidates.models import Candidate
+
+    total = Candidate.objects.count()
+    ctx.add(
+        SECTION,
+        "platform.seed",
+        f"fill {colleges - 1} more colleges × {per:,} candidates (COPY, ANALYZE)",
+        "s",
+        value=time.perf_counter() - started,
+        candidates_in_database=total,
+    )
+    print(f"  (database now holds {total:,} candidates)")
+    many = _phase(ctx, big, importer, file, size)
+    _compare(ctx, colleges, one, many)
+    _concurrent(ctx, file, size)
+    _nightly(ctx)
+
+
+def _phase(ctx, big, importer, file, size) -> dict:
+    """The list of `big`, a dry run and a real import into `importer`: {key: (label, unit,
+    wall samples, queries, CPU samples)}. CPU is this process's, its file-reader child's and
+    its database backend's: unlike wall time it hardly changes when other work shares the
+    machine, so the comparison is judged on it."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from imports.services import import_dry_run, import_execute
+
+    figures: dict = {}
+    url = reverse("candidates:list")
+    cases, group_name, _word = _cases(big)
+    group = next(g for g in big.groups if g.name == group_name)
+    for role in ("beheerder", "coordinator"):
+        client = Client()
+        client.force_login(getattr(big, role))
+        for label, query in cases:
+            full = url + query.replace("{group}", str(group.pk))
+            timings, cpu, queries = _measure_cpu(client, full, max(ctx.runs, 10))
+            key = f"list.{role}.{label.split()[0]}"
+            figures[key] = (f"list of one college, {role}, {label}", "ms", timings, queries, cpu)
+
+    batch = new_batch(importer.beheerder, file)
+    cpu: list[float] = []
+    dry = repeat(lambda: _cpu_timed(cpu, import_dry_run, batch), ctx.runs, count=True)
+    figures["dry_run"] = (f"dry run {size:,} rows", "s", dry.samples, dry.queries, cpu[-ctx.runs :])
+
+    def teardown(queued, _result):
+        check_done(queued, new=size)
+        clear_outbox()
+        seed.purge_candidates(importer.organisation)
+
+    cpu = []
+    real = repeat(
+        lambda queued: _cpu_timed(cpu, import_execute, queued.pk),
+        min(ctx.runs, IMPORT_RUNS),
+        setup=lambda: queued_batch(importer.beheerder, file),
+        teardown=teardown,
+        count=True,
+    )
+    figures["execute"] = (
+        f"real import {size:,} rows (import_execute, slips included)",
+        "s",
+        real.samples,
+        real.queries,
+        cpu[-len(real.samples) :],
+    )
+    return figures
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _cpu(backend: int) -> float:
+    """CPU seconds so far of this process, its finished children and the database backend
+    (PostgreSQL on this machine: its /proc/<pid>/schedstat, in nanoseconds)."""
+    t = os.times()
+    own = t.user + t.system + t.children_user + t.children_system
+    try:
+        server = int(Path(f"/proc/{backend}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        server = 0.0  # a database on another machine: this process's CPU only
+    return own + server
+
+
+def _cpu_timed(samples: list[float], function, *args):
+    backend = _backend_pid()
+    start = _cpu(backend)
+    result = function(*args)
+    samples.append(_cpu(backend) - start)
+    return result
+
+
+def _measure_cpu(client, url: str, runs: int) -> tuple[list[float], list[float], int]:
+    """Like the list section's measurement, with the CPU of each request (ms) beside it."""
+    from ..measure import count_queries
+
+    response = client.get(url)  # warm-up: template cache, session
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    backend = _backend_pid()  # CONN_MAX_AGE keeps the connection across requests
+    timings, cpu = [], []
+    for _ in range(runs):
+        start, cpu_start = time.perf_counter(), _cpu(backend)
+        response = client.get(url)
+        timings.append((time.perf_counter() - start) * 1000)
+        cpu.append((_cpu(backend) - cpu_start) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    with count_queries() as counter:
+        client.get(url)
+    return timings, cpu, counter.count
+
+
+def _compare(ctx, colleges: int, one: dict, many: dict) -> None:
+    for key, (label, unit, samples, queries, cpu) in one.items():
+        _label, _unit, m_samples, m_queries, m_cpu = many[key]
+        ctx.add(SECTION, f"platform.one.{key}", f"1 college: {label}", unit, samples=samples,
+                queries=queries, cpu=_median(cpu))  # fmt: skip
+        ctx.add(SECTION, f"platform.many.{key}", f"{colleges} colleges: {label}", unit,
+                samples=m_samples, queries=m_queries, cpu=_median(m_cpu))  # fmt: skip
+        wall = statistics.median(m_samples) / statistics.median(samples)
+        ratio = _median(m_cpu) / _median(cpu)
+        same = queries == m_queries
+        ctx.add(
+            SECTION,
+            f"platform.ratio.{key}",
+            f"  CPU ratio {colleges} colleges / 1 (wall {wall:.2f}×)",
+            "×",
+            value=ratio,
+            target=f"≤ {WITHIN:.2f}, queries equal ({queries})",
+            status="PASS" if check(ratio, at_most=WITHIN) == "PASS" and same else "FAIL",
+            wall_ratio=round(wall, 3),
+            cpu_one=round(_median(cpu), 4),
+            cpu_many=round(_median(m_cpu), 4),
+            queries_one=queries,
+            queries_many=m_queries,
+        )
+
+
+def _median(values) -> float:
+    return statistics.median(values)
+
+
+# --- two colleges at once --------------------------------------------------------------------
+
+
+def _child(batch_id, start_at: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.platform_import", str(batch_id), repr(start_at)],
+        cwd=ROOT,
+        env=os.environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _result(process: subprocess.Popen) -> dict:
+    out, err = process.communicate(timeout=CHILD_TIMEOUT_S)
+    if process.returncode != 0:
+        raise RuntimeError(f"import process failed:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    if result["status"] != "done":
+        raise RuntimeError(f"import process ended {result}")
+    return result
+
+
+def _concurrent(ctx, file, size) -> None:
+    """Each import in a process of its own (as on two worker processes), both started at the
+    same moment; Django's start-up is outside the figure."""
+    from django.db import transaction
+
+    from accounts.models import Organisation
+
+    first, second = seed.college(), seed.college()
+    lead = 8.0  # seconds for a child to start Django before the common start
+
+    def both_purged():
+        clear_outbox()
+        seed.purge_candidates(first.organisation)
+        seed.purge_candidates(second.organisation)
+
+    alone = []
+    for _ in range(2):  # the first warms the file cache and the database
+        batch = queued_batch(first.beheerder, file)
+        result = _result(_child(batch.pk, time.time() + lead))
+        alone.append(result["finished"] - result["started"])
+        both_purged()
+    alone_s = alone[-1]
+
+    a, b = queued_batch(first.beheerder, file), queued_batch(second.beheerder, file)
+    start_at = time.time() + lead
+    children = [_child(a.pk, start_at), _child(b.pk, start_at)]
+    results = [_result(c) for c in children]
+    both_purged()
+    wall = max(r["finished"] for r in results) - start_at
+    each = [r["finished"] - r["started"] for r in results]
+    ctx.add(SECTION, "platform.concurrent.alone", f"one college importing {size:,} rows, alone",
+            "s", value=alone_s)  # fmt: skip
+    ctx.add(
+        SECTION,
+        "platform.concurrent.both",
+        f"two colleges importing {size:,} rows each at once: until both are done",
+        "s",
+        value=wall,
+        each_s=[round(s, 3) for s in each],
+        cpu_s=[round(r["cpu_s"], 3) for r in results],
+        cores=os.cpu_count(),
+    )
+    ratio = wall / alone_s
+    ctx.add(
+        SECTION,
+        "platform.concurrent.ratio",
+        "  both at once / one alone (2 = one after the other)",
+        "×",
+        value=ratio,
+        target="< 2 (they overlap)",
+        status=check(ratio, below=2),
+    )
+
+    # The decisive check: another college's import lock held in this process for the whole
+    # time, an import of a second college must run to its end all the same.
+    batch = queued_batch(second.beheerder, file)
+    with transaction.atomic():
+        Organisation.objects.select_for_update(no_key=True).filter(pk=first.organisation.pk).first()
+        process = _child(batch.pk, time.time() + lead)
+        try:
+            held = _result(process)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            held = None
+    both_purged()
+    seconds = None if held is None else held["finished"] - held["started"]
+    ctx.add(
+        SECTION,
+        "platform.concurrent.other_lock_held",
+        "import while another college's import lock is held",
+        "s",
+        value=seconds,
+        target=f"done, ≤ 1.5 × alone ({1.5 * alone_s:.1f} s)",
+        status="FAIL" if seconds is None else check(seconds, at_most=1.5 * alone_s),
+    )
+
+
+# --- nightly tasks ----------------------------------------------------------------------------
+
+
+def _nightly(ctx) -> None:
+    from accounts.models import OutgoingMail, User
+    from candidates.selectors import candidates_to_expire
+    from candidates.tasks import deactivate_expired_candidates, send_expiry_digests
+
+    today = date.today()
+    expired = candidates_to_expire(today).count()
+    started = time.perf_counter()
+    deactivated = deactivate_expired_candidates()
+    deactivate_s = time.perf_counter() - started
+    if deactivated != expired:
+        raise RuntimeError(f"deactivated {deactivated} of {expired} expired candidates")
+    started = time.perf_counter()
+    digests = send_expiry_digests()
+    digest_s = time.perf_counter() - started
+    clear_outbox()
+    sent = OutgoingMail.objects.filter(kind=OutgoingMail.Kind.EXPIRY_DIGEST).count()
+    ctx.add(
+        SECTION,
+        "platform.nightly.deactivate",
+        f"nightly: deactivate {deactivated:,} expired accounts (+ audit rows)",
+        "s",
+        value=deactivate_s,
+        target=f"≤ {NIGHTLY_LIMIT_S} s",
+        status=check(deactivate_s, at_most=NIGHTLY_LIMIT_S),
+        deactivated=deactivated,
+        candidates_in_database=User.objects.filter(role="kandidaat").count(),
+    )
+    ctx.add(
+        SECTION,
+        "platform.nightly.digests",
+        f"nightly: expiry digests ({digests} coordinators, ≤ 500 rows each)",
+        "s",
+        value=digest_s,
+        target=f"≤ {NIGHTLY_LIMIT_S} s",
+        status=check(digest_s, at_most=NIGHTLY_LIMIT_S),
+        mails=sent,
+    )
