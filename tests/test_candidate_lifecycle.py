@@ -3,13 +3,16 @@
 import pytest
 from celery.beat import Scheduler
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditLog, OutgoingMail
 from candidates import tasks  # noqa: F401  (registers the tasks with the Celery app)
+from candidates.services.candidates import candidates_deactivate_expired
 from config.celery import app as celery_app
 
 from .factories import CandidateFactory, UserFactory
-from .helpers.candidates import days, make_candidate, rows
+from .helpers.candidates import days, make_candidate, make_candidates, rows
 
 NIGHTLY = ("deactivate-expired-candidates", "mail-expiry-digests")
 
@@ -127,3 +130,21 @@ def test_no_digest_without_expiring_accounts_or_address(world, django_capture_on
         run_beat_once("mail-expiry-digests")
     # coord has one expiring candidate; coord2 has none; the one without an address gets none.
     assert [m.to[0] for m in mail.outbox] == [world.coordinator.email]
+
+
+def test_expiry_runs_in_bounded_batches_with_the_same_queries_each(world):
+    expired = make_candidates(world.college, world.own_group, 5, user__valid_until=days(-1))
+    # 5 accounts in batches of 2 make three batches and one empty read (in its own savepoint:
+    # three queries) that ends the run; 9 make five. Every batch costs the same queries.
+    with CaptureQueriesContext(connection) as two_batches:
+        assert candidates_deactivate_expired(batch_size=2) == 5
+    for candidate in expired:
+        candidate.user.refresh_from_db()
+        assert candidate.user.is_active is False
+    assert candidates_deactivate_expired(batch_size=2) == 0  # safe to run twice
+    more = make_candidates(world.college, world.own_group, 9, user__valid_until=days(-1))
+    with CaptureQueriesContext(connection) as five_batches:
+        assert candidates_deactivate_expired(batch_size=2) == len(more)
+    per_batch = (len(five_batches) - len(two_batches)) // 2
+    assert len(two_batches) == 3 * per_batch + 3
+    assert len(five_batches) == 5 * per_batch + 3
