@@ -14,7 +14,7 @@ from ..importing import new_batch
 from ..measure import check
 
 MB = 1_000_000
-LIMIT_MB = 300  # for 50,000 rows: fits a small worker next to the web process
+LIMIT_MB = 250  # for 50,000 rows: fits a small worker next to the web process
 
 
 def run(ctx) -> None:
