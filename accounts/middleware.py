@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -44,6 +44,11 @@ class SessionTimeoutMiddleware:
                 return redirect(settings.LOGIN_URL)
             if now - request.session.get(SESSION_RENEWED_KEY, 0) >= SESSION_RENEW_SECONDS:
                 request.session[SESSION_RENEWED_KEY] = now  # modified, so saved with a new expiry
+        elif SESSION_KEY in request.session:
+            # Its user was deactivated or their validity ended (ValidityModelBackend.get_user).
+            # Django keeps such a session; nothing in it (an SSO sign-in, a passed second
+            # factor) may outlive that into a later login.
+            request.session.flush()
         return self.get_response(request)
 
 

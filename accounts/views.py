@@ -30,6 +30,14 @@ class LoginView(auth_views.LoginView):
         # buttons are the college choice for SSO (each also has a link of its own).
         return {**super().get_context_data(**kwargs), "college_sign_ins": sso.enabled_sign_ins()}
 
+    def form_valid(self, form):
+        # A clean session for every password login. Django's login() keeps the data of a
+        # session that belonged to the same user (or to nobody); left over from an earlier
+        # sign-in on this browser, an SSO marker or a passed second factor would let the
+        # password alone in.
+        self.request.session.flush()
+        return super().form_valid(form)
+
 
 # Why an SSO sign-in was refused, as the person on the refusal page reads it.
 SSO_REFUSALS = {
@@ -122,6 +130,7 @@ def college_sign_in_callback(request, code: str):
     if match.refusal or match.user is None:
         return _sso_refused(request, sign_in, match.refusal or "no_account", match, value)
     next_url = request.session.pop("kb_sign_in_next", "")
+    request.session.flush()  # nothing of an earlier sign-in on this browser carries over
     request.kb_sign_in_method = sso.COLLEGE_IDP  # for the login's audit row
     login(request, match.user, backend="accounts.backends.ValidityModelBackend")
     request.session[sso.SIGN_IN_METHOD_KEY] = sso.COLLEGE_IDP

@@ -14,8 +14,12 @@ from ..models import User
 # own multi-factor authentication, so such a session is not asked for ours.
 SIGN_IN_METHOD_KEY = "kb_sign_in_method"
 COLLEGE_IDP = "college_idp"
-# The decision for this session, made once on its first request ({"user": pk, "required": …}):
-# asking the device tables on every page would cost two queries a request for everybody.
+# Whether the session's user has a second factor, asked once per session ({"user": pk,
+# "has_device": …}): the device tables would cost two queries a request for everybody. Only
+# that is kept: what the college requires of the role is decided again on every request (the
+# college comes with the user), so switching it on, or a new role, reaches open sessions.
+HAS_DEVICE_KEY = "kb_two_factor_has_device"
+# Written by earlier versions ({"user": pk, "required": …}); a password login removes it.
 REQUIRED_KEY = "kb_two_factor_required"
 
 
@@ -28,27 +32,34 @@ def has_second_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def required_of_role(user: User) -> bool:
+    """Whether the college requires a second factor of `user`'s role. No query: the college
+    comes with the user (accounts.backends)."""
+    return user.is_college_staff and user.college.requires_two_factor(user.role)
+
+
 def two_factor_required(user: User) -> bool:
     """Whether `user` must pass a second factor after the password. Candidates never; staff
     when their college requires it of their role; and anyone who set one up (someone who chose
     it would not expect a stolen password alone to be enough)."""
     if not user.is_authenticated or user.is_candidate:
         return False
-    if user.is_college_staff and user.college.requires_two_factor(user.role):
-        return True
-    return has_second_factor(user)
+    return required_of_role(user) or has_second_factor(user)
 
 
 def required_for_session(request: HttpRequest) -> bool:
-    """two_factor_required for the session's user, remembered in the session."""
+    """two_factor_required for the session's user. The role's part is asked on every request;
+    only whether they have a device is remembered in the session (HAS_DEVICE_KEY)."""
     user = request.user
-    if not isinstance(user, User):
+    if not isinstance(user, User) or user.is_candidate:
         return False
-    known = request.session.get(REQUIRED_KEY)
+    if required_of_role(user):
+        return True
+    known = request.session.get(HAS_DEVICE_KEY)
     if not (isinstance(known, dict) and known.get("user") == user.pk):
-        known = {"user": user.pk, "required": two_factor_required(user)}
-        request.session[REQUIRED_KEY] = known
-    return bool(known["required"])
+        known = {"user": user.pk, "has_device": has_second_factor(user)}
+        request.session[HAS_DEVICE_KEY] = known
+    return bool(known["has_device"])
 
 
 def session_verified(request: HttpRequest) -> bool:
