@@ -27,6 +27,7 @@ from candidates.services.retention import accounts_apply_retention
 from candidates.services.school_year import group_archive
 from tests.helpers.candidates import logged_in
 from tests.helpers.exam import REDIRECT_URI, pkce_pair
+from tests.helpers.two_factor import verified
 
 TODAY = date(2026, 11, 30)
 
@@ -188,7 +189,7 @@ def test_password_change_never_continues_to_another_site(client, world):
 
 
 def test_impersonation_never_yields_a_code(client, world, registered):
-    logged_in(client, world.beheerder)
+    verified(client, world.beheerder)  # 'Log in als deze gebruiker' needs the second factor
     client.post(
         reverse("hijack:acquire"),
         {"user_pk": world.in_own_group.pk, "next": reverse("candidates:me")},
