@@ -18,7 +18,7 @@ from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2Ap
 from joserfc.errors import JoseError
 
 from .middleware import SIGN_IN_METHOD_KEY as SIGN_IN_METHOD_KEY  # re-exported
-from .models import STAFF_ROLES, AuditLog, CollegeSignIn, Organisation, User
+from .models import STAFF_ROLES, AuditLog, CollegeSignIn, Organisation, Role, User
 from .services import audit, client_ip
 
 # SIGN_IN_METHOD_KEY marks a session that an SSO sign-in started; the second-factor check
@@ -132,10 +132,13 @@ def match_staff_account(organisation: Organisation, claim: str, value: str) -> M
     if not value:
         return Match(None, "no_claim")
     field = "email__iexact" if claim == CollegeSignIn.Claim.EMAIL else "username__iexact"
-    found = list(User.objects.filter(organisation=organisation, **{field: value})[:3])
-    staff = [u for u in found if u.role in STAFF_ROLES]
+    same = User.objects.filter(organisation=organisation, **{field: value})
+    # Staff first, on their own: candidates may share a staff member's address (credential
+    # mails sent to the coordinator), and must never hide a staff account or a second one.
+    staff = list(same.filter(role__in=STAFF_ROLES).order_by("pk")[:2])
     if not staff:
-        candidate = next((u for u in found if u.is_candidate), None)
+        # Only to tell a candidate why not; a candidate is never signed in this way.
+        candidate = same.filter(role=Role.KANDIDAAT).order_by("pk").first()
         return Match(candidate, "candidate" if candidate else "no_account")
     if len(staff) > 1:
         return Match(None, "ambiguous")
