@@ -76,22 +76,30 @@ def test_staff_found_although_candidates_share_the_address(world):
     assert (match.refusal, match.user) == (None, world.coordinator)
     # A staff account made after the candidates (higher ids, last in any natural order).
     _candidates_with_address(world, "nieuw-coord@example.test", 3)
-    late = UserFactory(organisation=world.college, username="zz-late",
-                       role=Role.TOETSCOORDINATOR, email="nieuw-coord@example.test")
+    late = UserFactory(
+        organisation=world.college,
+        username="zz-late",
+        role=Role.TOETSCOORDINATOR,
+        email="nieuw-coord@example.test",
+    )
     match = match_staff_account(world.college, EMAIL, "Nieuw-Coord@example.test")
     assert (match.refusal, match.user) == (None, late)
 
 
-@pytest.mark.parametrize("roles", [
-    (Role.BEHEERDER, Role.TOETSCOORDINATOR),  # three candidates fill the old 3-row slice
-    (Role.TOETSCOORDINATOR, Role.BEHEERDER),
-])
+@pytest.mark.parametrize(
+    "roles",
+    [
+        (Role.BEHEERDER, Role.TOETSCOORDINATOR),  # three candidates fill the old 3-row slice
+        (Role.TOETSCOORDINATOR, Role.BEHEERDER),
+    ],
+)
 @pytest.mark.parametrize("candidates", [2, 3])
 def test_two_staff_accounts_behind_candidates_are_still_ambiguous(world, roles, candidates):
     _candidates_with_address(world, "toetsen@example.test", candidates)
     for name, role in zip(("zz-a", "zz-b"), roles, strict=True):
-        UserFactory(organisation=world.college, username=name, role=role,
-                    email="toetsen@example.test")
+        UserFactory(
+            organisation=world.college, username=name, role=role, email="toetsen@example.test"
+        )
     match = match_staff_account(world.college, EMAIL, "toetsen@example.test")
     assert (match.refusal, match.user) == ("ambiguous", None)
 
