@@ -144,6 +144,18 @@ class CheckedClient(DjangoOAuth2App):
             self.server_metadata["_loaded_at"] = time.time()
         return self.server_metadata
 
+    # The token, jwks and userinfo calls follow no redirect either: a checked endpoint could
+    # otherwise send this server (and a 307 the client secret) on to an internal address.
+    def _get_session(self):
+        session = super()._get_session()
+        session.max_redirects = 0
+        return session
+
+    def _get_oauth_client(self, **metadata):
+        session = super()._get_oauth_client(**metadata)
+        session.max_redirects = 0
+        return session
+
 
 def client_for(sign_in: CollegeSignIn) -> CheckedClient:
     """An Authlib client for this college only. Its name keys the state Authlib keeps in the

@@ -244,3 +244,16 @@ def test_a_saved_internal_issuer_is_a_provider_error_at_sign_in(client, world, d
         response = client.get(reverse("accounts:college_sign_in", args=["rocm"]))
     assert response.status_code == 502
     assert calls == []
+
+
+def test_authlibs_own_calls_follow_no_redirect(world, monkeypatch):
+    """Token, jwks and userinfo go through Authlib's sessions: a redirect there is an error
+    (requests.TooManyRedirects, a provider error), never a second, unchecked address."""
+    fake_get(monkeypatch, document())
+    sign_in = CollegeSignIn(organisation=world.college, issuer=ISSUER, client_id="kb")
+    client = sso.client_for(sign_in)
+    metadata = client.load_server_metadata()
+    assert metadata["jwks_uri"] == f"{ISSUER}/certs"
+    assert client._get_session().max_redirects == 0
+    assert client._get_oauth_client(**metadata).max_redirects == 0
+    assert issubclass(requests.TooManyRedirects, sso.PROVIDER_ERRORS)
