@@ -9,16 +9,21 @@ who a verified identity is: only an existing staff account of that same college.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
+from django.conf import settings
 from joserfc.errors import JoseError
 
 from .middleware import SIGN_IN_METHOD_KEY as SIGN_IN_METHOD_KEY  # re-exported
-from .models import STAFF_ROLES, AuditLog, CollegeSignIn, Organisation, User
+from .models import STAFF_ROLES, AuditLog, CollegeSignIn, Organisation, Role, User
 from .services import audit, client_ip
 
 # SIGN_IN_METHOD_KEY marks a session that an SSO sign-in started; the second-factor check
@@ -28,8 +33,25 @@ COLLEGE_IDP = "college_idp"
 SCOPES = "openid email profile"
 # A provider that does not answer must not hold a web worker for long.
 PROVIDER_TIMEOUT_SECONDS = 10
+# Endpoints of the discovery document that this server itself calls (with the client secret,
+# for the token endpoint); the authorization endpoint is only visited by the browser.
+SERVER_ENDPOINTS = ("token_endpoint", "jwks_uri", "userinfo_endpoint")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+class ProviderError(Exception):
+    """The provider's configuration could not be read, is not what the beheerder entered, or
+    names an address this server must not call. `detail`: the offending URL, if any."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
 # What can go wrong talking to a provider, as one family: every one ends on the same Dutch page.
 PROVIDER_ERRORS = (
+    ProviderError,
     OAuthError,
     JoseError,
     requests.RequestException,
@@ -39,12 +61,37 @@ PROVIDER_ERRORS = (
 )
 
 
-class ProviderError(Exception):
-    """The provider's configuration could not be read or is not what the beheerder entered."""
+def local_providers_allowed() -> bool:
+    """runserver and the tests use a provider on this machine over http; production never."""
+    return bool(settings.DEBUG or getattr(settings, "TESTING", False))
 
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+
+def _internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    return not ip.is_global or ip.is_multicast
+
+
+def provider_url_problem(url: str, resolve: bool = True) -> str | None:
+    """Why this server must not call a provider URL, or None. The issuer URL is set by a
+    beheerder and the discovery document names the rest, so without this check either could
+    make the server call (and send the client secret to) an internal address: in production
+    only https to a host whose every address is public. `resolve=False`: the scheme only."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if local_providers_allowed():
+        local_http = parts.scheme == "http" and host in LOOPBACK_NAMES
+        return None if host and (parts.scheme == "https" or local_http) else "insecure"
+    if parts.scheme != "https" or not host:
+        return "https_only"
+    if not resolve:
+        return None
+    try:
+        addresses = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return "unreachable"
+    if not addresses or any(_internal(str(info[4][0])) for info in addresses):
+        return "private"
+    return None
 
 
 def discovery_url(issuer: str) -> str:
@@ -57,25 +104,64 @@ def same_issuer(a: str, b: str) -> bool:
 
 def check_provider(issuer: str) -> dict[str, Any]:
     """Read the provider's discovery document, so a typing error in the issuer URL is told on
-    the settings page, not by the first colleague who tries to sign in."""
+    the settings page, not by the first colleague who tries to sign in. Also the only way the
+    sign-in reads it (CheckedClient), so every endpoint used has passed provider_url_problem."""
+    url = discovery_url(issuer)
+    problem = provider_url_problem(url)
+    if problem:
+        raise ProviderError(problem, url)
     try:
-        response = requests.get(discovery_url(issuer), timeout=PROVIDER_TIMEOUT_SECONDS)
+        # No redirects: a redirect could lead to an address the check above never saw.
+        response = requests.get(url, timeout=PROVIDER_TIMEOUT_SECONDS, allow_redirects=False)
         response.raise_for_status()
-        metadata = response.json()
+        metadata = response.json() if not response.is_redirect else None
     except (requests.RequestException, ValueError) as exc:
         raise ProviderError("unreachable") from exc
     if not isinstance(metadata, dict) or "authorization_endpoint" not in metadata:
-        raise ProviderError("not_oidc")
+        raise ProviderError("unreachable" if metadata is None else "not_oidc")
     if not same_issuer(str(metadata.get("issuer", "")), issuer):
         raise ProviderError("issuer_mismatch")
+    _check_endpoints(metadata)
     return metadata
 
 
-def client_for(sign_in: CollegeSignIn) -> DjangoOAuth2App:
+def _check_endpoints(metadata: dict[str, Any]) -> None:
+    for key in ("authorization_endpoint", *SERVER_ENDPOINTS):
+        if key in metadata:
+            endpoint = str(metadata[key])
+            if provider_url_problem(endpoint, resolve=key in SERVER_ENDPOINTS):
+                raise ProviderError("endpoint", endpoint)
+
+
+class CheckedClient(DjangoOAuth2App):
+    """Authlib's client, reading the discovery document through check_provider only."""
+
+    kb_issuer = ""
+
+    def load_server_metadata(self):
+        if "_loaded_at" not in self.server_metadata:
+            self.server_metadata.update(check_provider(self.kb_issuer))
+            self.server_metadata["_loaded_at"] = time.time()
+        return self.server_metadata
+
+    # The token, jwks and userinfo calls follow no redirect either: a checked endpoint could
+    # otherwise send this server (and a 307 the client secret) on to an internal address.
+    def _get_session(self):
+        session = super()._get_session()
+        session.max_redirects = 0
+        return session
+
+    def _get_oauth_client(self, **metadata):
+        session = super()._get_oauth_client(**metadata)
+        session.max_redirects = 0
+        return session
+
+
+def client_for(sign_in: CollegeSignIn) -> CheckedClient:
     """An Authlib client for this college only. Its name keys the state Authlib keeps in the
     session, so a callback of one college never finds the state of another."""
     name = f"college-{sign_in.organisation.code}"
-    return DjangoOAuth2App(
+    client = CheckedClient(
         DjangoIntegration(name),
         name=name,
         client_id=sign_in.client_id,
@@ -87,6 +173,8 @@ def client_for(sign_in: CollegeSignIn) -> DjangoOAuth2App:
             "default_timeout": PROVIDER_TIMEOUT_SECONDS,
         },
     )
+    client.kb_issuer = sign_in.issuer
+    return client
 
 
 def enabled_sign_ins() -> list[CollegeSignIn]:
@@ -132,10 +220,13 @@ def match_staff_account(organisation: Organisation, claim: str, value: str) -> M
     if not value:
         return Match(None, "no_claim")
     field = "email__iexact" if claim == CollegeSignIn.Claim.EMAIL else "username__iexact"
-    found = list(User.objects.filter(organisation=organisation, **{field: value})[:3])
-    staff = [u for u in found if u.role in STAFF_ROLES]
+    same = User.objects.filter(organisation=organisation, **{field: value})
+    # Staff first, on their own: candidates may share a staff member's address (credential
+    # mails sent to the coordinator), and must never hide a staff account or a second one.
+    staff = list(same.filter(role__in=STAFF_ROLES).order_by("pk")[:2])
     if not staff:
-        candidate = next((u for u in found if u.is_candidate), None)
+        # Only to tell a candidate why not; a candidate is never signed in this way.
+        candidate = same.filter(role=Role.KANDIDAAT).order_by("pk").first()
         return Match(candidate, "candidate" if candidate else "no_account")
     if len(staff) > 1:
         return Match(None, "ambiguous")

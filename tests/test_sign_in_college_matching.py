@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.college_sign_in import match_staff_account
 from accounts.models import AuditLog, CollegeSignIn, Role, User
 from accounts.services import audit
-from tests.factories import UserFactory
+from tests.factories import CandidateFactory, UserFactory
 
 EMAIL, USERNAME = CollegeSignIn.Claim.EMAIL, CollegeSignIn.Claim.USERNAME
 
@@ -57,6 +57,58 @@ def test_a_platform_operator_or_roleless_account_never_matches(world):
 def test_two_staff_accounts_with_one_address_are_refused(world):
     UserFactory(organisation=world.college, role=Role.BEGELEIDER, email="COORD@example.test")
     assert match_staff_account(world.college, EMAIL, "coord@example.test").refusal == "ambiguous"
+
+
+def _candidates_with_address(world, email: str, count: int) -> None:
+    """Candidates whose credential mails go to a staff member's address."""
+    for i in range(count):
+        CandidateFactory(
+            organisation=world.college,
+            groups=[world.own_group],
+            user__username=f"kand-{email.split('@')[0].lower()}-{i}",
+            user__email=email,
+        )
+
+
+def test_staff_found_although_candidates_share_the_address(world):
+    _candidates_with_address(world, "Coord@example.test", 3)
+    match = match_staff_account(world.college, EMAIL, "coord@example.test")
+    assert (match.refusal, match.user) == (None, world.coordinator)
+    # A staff account made after the candidates (higher ids, last in any natural order).
+    _candidates_with_address(world, "nieuw-coord@example.test", 3)
+    late = UserFactory(
+        organisation=world.college,
+        username="zz-late",
+        role=Role.TOETSCOORDINATOR,
+        email="nieuw-coord@example.test",
+    )
+    match = match_staff_account(world.college, EMAIL, "Nieuw-Coord@example.test")
+    assert (match.refusal, match.user) == (None, late)
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        (Role.BEHEERDER, Role.TOETSCOORDINATOR),  # three candidates fill the old 3-row slice
+        (Role.TOETSCOORDINATOR, Role.BEHEERDER),
+    ],
+)
+@pytest.mark.parametrize("candidates", [2, 3])
+def test_two_staff_accounts_behind_candidates_are_still_ambiguous(world, roles, candidates):
+    _candidates_with_address(world, "toetsen@example.test", candidates)
+    for name, role in zip(("zz-a", "zz-b"), roles, strict=True):
+        UserFactory(
+            organisation=world.college, username=name, role=role, email="toetsen@example.test"
+        )
+    match = match_staff_account(world.college, EMAIL, "toetsen@example.test")
+    assert (match.refusal, match.user) == ("ambiguous", None)
+
+
+def test_a_candidate_sharing_the_address_alone_is_refused_as_candidate(world):
+    _candidates_with_address(world, "gedeeld@example.test", 2)
+    match = match_staff_account(world.college, EMAIL, "GEDEELD@example.test")
+    assert match.refusal == "candidate"
+    assert match.user is not None and match.user.username == "kand-gedeeld-0"
 
 
 def test_inactive_and_validity(world):

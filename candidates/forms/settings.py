@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.college_sign_in import ProviderError, check_provider, discovery_url
+from accounts.college_sign_in import (
+    ProviderError,
+    check_provider,
+    discovery_url,
+    provider_url_problem,
+)
 from accounts.mail import PLACEHOLDERS
 from accounts.models import REPORT_PASSWORD_MIN_LENGTH, CollegeSignIn, Organisation
 from accounts.passwords import MIN_LENGTH, min_length
@@ -211,10 +215,6 @@ EducationAreaFormSet = forms.formset_factory(
 )
 
 
-def _loopback(host: str | None) -> bool:
-    return host in ("localhost", "127.0.0.1", "::1")
-
-
 class CollegeSignInForm(forms.ModelForm):
     """Instellingen → Inlogdienst: the college's OpenID Connect provider. The client secret is
     never rendered back; after cleaning, cleaned_data["client_secret"] is None (keep it) or the
@@ -273,6 +273,15 @@ class CollegeSignInForm(forms.ModelForm):
             "De issuer-URL moet met https:// beginnen (http:// alleen voor een inlogdienst op "
             "deze computer)."
         ),
+        "https_only": _("De issuer-URL moet met https:// beginnen."),
+        "private": _(
+            "De inlogdienst op %(url)s ligt op een intern of lokaal netwerkadres. Kies de "
+            "issuer-URL van een inlogdienst die via internet bereikbaar is."
+        ),
+        "endpoint": _(
+            "De configuratie op %(url)s noemt het adres %(endpoint)s: dat moet met https:// "
+            "beginnen en via internet bereikbaar zijn."
+        ),
         "unreachable": _(
             "Op %(url)s is geen OpenID Connect-configuratie te lezen. Controleer de issuer-URL."
         ),
@@ -290,9 +299,10 @@ class CollegeSignInForm(forms.ModelForm):
 
     def clean_issuer(self):
         issuer = self.cleaned_data["issuer"].strip()
-        parts = urlsplit(issuer)
-        if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname)):
-            raise ValidationError(self.error_messages["insecure"], code="insecure")
+        # The scheme here; where the host points is checked with the discovery document.
+        problem = provider_url_problem(issuer, resolve=False)
+        if problem:
+            raise ValidationError(self.error_messages[problem], code=problem)
         return issuer
 
     def _check_provider(self, issuer: str) -> None:
@@ -308,7 +318,7 @@ class CollegeSignInForm(forms.ModelForm):
                 ValidationError(
                     self.error_messages[exc.code],
                     code=exc.code,
-                    params={"url": discovery_url(issuer)},
+                    params={"url": discovery_url(issuer), "endpoint": exc.detail},
                 ),
             )
 
