@@ -1,10 +1,11 @@
 """Undoing an import (imports.undo): what goes, what comes back, what is left alone."""
 
+import threading
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditLog, AuditLogSubject, User
@@ -458,3 +459,38 @@ def test_a_candidate_changed_after_the_plan_keeps_the_change(world, monkeypatch)
     group = CandidateGroup.objects.get(name="Nieuw 2027")  # Anna and Fenna are still in it
     assert set(group.members.values_list("pk", flat=True)) == {anna.pk, fenna.pk}
     assert not AuditLogSubject.objects.filter(audit__action=AuditLog.Action.IMPORT_UNDONE).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_deletion_and_an_edit_committed_meanwhile_are_conflicts(world, monkeypatch):
+    """The same as above with real transactions: another connection deletes one candidate and
+    edits another, and commits, after the undo's plan and before its locks."""
+    if connection.vendor != "postgresql":
+        pytest.skip("read committed between two connections: PostgreSQL only")
+    batch = import_rows(world.beheerder, [row("0000001", "Annie", "Eigen"), *NEW])
+    anna, gijs = world.in_own_group.user, user_of("0000102", world.college)
+
+    def elsewhere():
+        try:
+            with transaction.atomic():
+                User.objects.filter(pk=gijs.pk).delete()
+                changed_later(anna, world.beheerder, last_name="Eigenaar")
+        finally:
+            connection.close()
+
+    def meanwhile():
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join(timeout=60)
+        assert not other.is_alive()
+
+    plan_then(monkeypatch, meanwhile)
+
+    plan = undone(batch, world.beheerder)
+
+    anna.refresh_from_db()
+    assert (anna.first_name, anna.last_name) == ("Annie", "Eigenaar")
+    assert sorted((c.user_id, c.reason) for c in plan.conflicts) == sorted(
+        [(anna.pk, "na de import opnieuw gewijzigd"), (gijs.pk, "verwijderd sinds de import")]
+    )
+    assert plan.counts["deleted"] == 1 and batch.undone_at is not None
