@@ -2,7 +2,8 @@
 
 The import left one AuditLog row (IMPORT_FINISHED, with the batch id) and a subject per
 candidate it created or changed, holding the values before and after. Undoing reads those:
-created accounts are deleted (or deactivated when someone has signed in with them since),
+created accounts are deleted (or deactivated when someone has signed in with them since, or
+when the actor may not delete candidates: candidates.selectors.may_delete_candidates),
 changed fields get their previous values back, links it added go, and the groups it created
 go once empty. A candidate about whom anything was recorded after the import is left alone
 and reported as a conflict: the undo never overwrites a later change.
@@ -31,7 +32,7 @@ from accounts.models import AuditLog, AuditLogSubject, Organisation, User
 from accounts.oidc.tokens import exam_tokens_revoke
 from accounts.services import audit
 from candidates.models import Candidate, CandidateGroup
-from candidates.selectors import candidates_visible_to
+from candidates.selectors import candidates_visible_to, may_delete_candidates
 
 from .models import ImportBatch
 from .selectors import batches_visible_to
@@ -98,6 +99,9 @@ class UndoPlan:
     conflicts: list[Conflict] = field(default_factory=list)
     hidden: int = 0  # candidates the actor cannot see: left alone, never named
     passwords_kept: int = 0
+    # The actor may not delete candidates (a coordinator, when the college does not allow it):
+    # the accounts the import created are deactivated instead.
+    no_delete_right: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -203,7 +207,12 @@ def undo_plan(batch: ImportBatch, actor: User) -> UndoPlan:
         .values_list("user_id", "action", "before", "after")
     )
     facts = _facts(batch, finished, actor, subjects)
-    plan = UndoPlan(batch=batch, audit_id=finished.pk, subjects=len(subjects))
+    plan = UndoPlan(
+        batch=batch,
+        audit_id=finished.pk,
+        subjects=len(subjects),
+        no_delete_right=not may_delete_candidates(actor),
+    )
     for user_id, action, before, after in subjects:
         if user_id not in facts.visible:
             plan.hidden += 1
@@ -326,9 +335,10 @@ def _conflict(facts: _Facts, user_id: int) -> Conflict:
 
 
 def _plan_created(plan: UndoPlan, facts: _Facts, user_id: int) -> None:
-    """An account the import made: gone, unless someone has signed in with it since; then
-    it is kept, inactive, and loses the links the import gave it."""
-    if facts.users[user_id].last_login is None:
+    """An account the import made: gone, unless someone has signed in with it since or the
+    actor may not delete candidates; then it is kept, inactive, and loses the links the import
+    gave it."""
+    if facts.users[user_id].last_login is None and not plan.no_delete_right:
         plan.delete.append(user_id)
         return
     plan.deactivate.append(user_id)
@@ -414,9 +424,74 @@ def undo_now(*, batch_id, actor: User, ip: str | None = None, claimed: bool = Fa
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         undo_check(batch, actor, claimed=claimed)
         plan = undo_plan(batch, actor)
+        _lock_candidates(plan)
         _apply(plan)
         _record(plan, actor, ip)
     return plan
+
+
+def _lock_candidates(plan: UndoPlan) -> None:
+    """Lock the accounts the undo writes (by pk, so two lockers wait rather than deadlock), then
+    leave out whoever was deleted or changed since the plan was read. Deleting, editing, the
+    nightly retention and the school-year turn do not take the college lock: on PostgreSQL one
+    of them can commit between the plan and the writes. From here on they wait for the undo."""
+    ids = sorted({*plan.delete, *plan.deactivate, *plan.restore})
+    users: dict[int, User] = {}
+    for part in _chunks(ids):
+        locked = User.objects.select_for_update().filter(pk__in=part).order_by("pk")
+        users |= {
+            u.pk: u for u in locked.only("username", "first_name", "surname_prefix", "last_name")
+        }
+        list(
+            Candidate.objects.select_for_update()
+            .filter(pk__in=part)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    vanished = [pk for pk in ids if pk not in users]
+    changed = _changed_later(AuditLog(pk=plan.audit_id), list(users))
+    plan.conflicts += [Conflict(pk, "", "—", _("verwijderd sinds de import")) for pk in vanished]
+    plan.conflicts += [
+        Conflict(
+            pk,
+            users[pk].username,
+            users[pk].display_name or users[pk].username,
+            _("na de import opnieuw gewijzigd"),
+        )
+        for pk in sorted(changed)
+    ]
+    if vanished or changed:
+        _leave_out(plan, {*vanished, *changed})
+        plan.conflicts.sort(key=lambda c: (c.name.casefold(), c.username))
+
+
+def _leave_out(plan: UndoPlan, ids: set[int]) -> None:
+    """Take `ids` out of the plan: nothing of theirs is deleted, deactivated or restored, the
+    links the import gave them stay, and links gone meanwhile (with a deletion) are not counted."""
+    plan.delete = [pk for pk in plan.delete if pk not in ids]
+    plan.deactivate = [pk for pk in plan.deactivate if pk not in ids]
+    for pk in ids:
+        plan.restore.pop(pk, None)
+        plan.replaced.pop(pk, None)
+        plan.usernames.pop(pk, None)
+    for name, through in (
+        ("group_links", Candidate.groups.through),
+        ("supervisor_links", Candidate.supervisors.through),
+    ):
+        setattr(
+            plan,
+            name,
+            _in_chunks(
+                getattr(plan, name),
+                lambda part, through=through: (
+                    through.objects.filter(pk__in=part)
+                    .exclude(candidate_id__in=list(ids))
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                ),
+            )
+            or [],
+        )
 
 
 def undo_run_queued(batch_id, ip: str | None = None) -> None:
@@ -462,10 +537,15 @@ def _apply(plan: UndoPlan) -> None:
     for ids in _chunks(plan.delete):
         User.objects.filter(pk__in=ids).delete()  # the candidate goes with it (cascade)
     _restore(plan.restore)
-    # Only groups still empty now: nobody can have linked anyone since (the college lock).
-    CandidateGroup.objects.filter(pk__in=plan.groups).annotate(n=Count("members")).filter(
-        n=0
-    ).delete()
+    # Only groups empty now (a candidate left out by _lock_candidates may keep one); nobody can
+    # have linked anyone else since (the college lock). The count says what really went.
+    plan.groups = list(
+        CandidateGroup.objects.filter(pk__in=plan.groups)
+        .annotate(n=Count("members"))
+        .filter(n=0)
+        .values_list("pk", flat=True)
+    )
+    CandidateGroup.objects.filter(pk__in=plan.groups).delete()
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -550,5 +630,9 @@ def _record(plan: UndoPlan, actor: User, ip: str | None) -> None:
         undone_by=actor,
         undo_queued_at=batch.undo_queued_at or timezone.now(),
         undo_failure="",
-        undo_counts={**plan.counts, "conflict_list": [c.to_json() for c in plan.conflicts]},
+        undo_counts={
+            **plan.counts,
+            "conflict_list": [c.to_json() for c in plan.conflicts],
+            "no_delete_right": plan.no_delete_right,
+        },
     )

@@ -44,6 +44,7 @@ def test_the_json_of_an_import_names_its_batch_and_undo_takes_it_back(tmp_path, 
         "restored": 0,
         "links_removed": 0,
         "groups_removed": 0,
+        "no_delete_right": False,
         "conflicts": [],
     }
     assert not Candidate.objects.filter(candidate_number__in=["0000040", "0000041"]).exists()
@@ -68,6 +69,7 @@ def test_dry_run_reports_and_changes_nothing(capsys, world):
         "restored": 1,
         "links_removed": 2,  # Fenna's and Anna's link to the new group
         "groups_removed": 0,  # Gijs, a conflict, stays in it
+        "no_delete_right": False,
         "conflicts": [
             {
                 "username": gijs.username,

@@ -156,3 +156,42 @@ def test_preview_counts_what_it_leaves_alone_without_names(client, world):
         "teruggezet."
     ) in text
     assert "Gijs" not in text and gijs.username not in text
+
+
+NO_DELETE_RIGHT = (
+    "Je mag in deze school geen kandidaten verwijderen (instelling van de school). Daarom worden "
+    "de accounts die de import aanmaakte gedeactiveerd in plaats van verwijderd; een beheerder "
+    "kan ze daarna verwijderen."
+)
+
+
+def test_preview_says_a_coordinator_without_the_delete_right_deactivates(client, world):
+    world.college.coordinators_may_delete = False
+    world.college.save(update_fields=["coordinators_may_delete"])
+    batch = import_rows(world.coordinator, NEW, group_id=world.own_group.pk)
+    coordinator = logged_in(client, world.coordinator)
+
+    text = page_text(coordinator.get(undo_url(batch)))
+
+    assert (
+        "Accounts die de import aanmaakte en die worden verwijderd 0 "
+        "Accounts die de import aanmaakte en waarmee sindsdien is ingelogd: die worden "
+        "gedeactiveerd in plaats van verwijderd 2"
+    ) in text
+    assert NO_DELETE_RIGHT in text
+
+    text = page_text(coordinator.post(undo_url(batch), follow=True))
+
+    assert (
+        "Je mocht in deze school geen kandidaten verwijderen (instelling van de school). Daarom "
+        "zijn de accounts die de import aanmaakte gedeactiveerd in plaats van verwijderd; een "
+        "beheerder kan ze verwijderen."
+    ) in text
+    assert Candidate.objects.filter(candidate_number__in=["0000101", "0000102"]).count() == 2
+
+
+def test_preview_for_the_beheerder_has_no_such_line(client, world):
+    batch = import_rows(world.coordinator, NEW, group_id=world.own_group.pk)
+    text = page_text(logged_in(client, world.beheerder).get(undo_url(batch)))
+    assert "Accounts die de import aanmaakte en die worden verwijderd 2" in text
+    assert "geen kandidaten verwijderen" not in text

@@ -1,10 +1,11 @@
 """Undoing an import (imports.undo): what goes, what comes back, what is left alone."""
 
+import threading
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditLog, AuditLogSubject, User
@@ -17,6 +18,11 @@ from .helpers.undo import changed_later, finished_days_ago, import_rows, row, si
 pytestmark = pytest.mark.django_db
 
 NEW = [row("0000101", "Fenna", "Nieuw"), row("0000102", "Gijs", "Nieuw")]
+
+
+def allow_coordinators_to_delete(college) -> None:
+    college.coordinators_may_delete = True
+    college.save(update_fields=["coordinators_may_delete"])
 
 
 def undone(batch, actor) -> undo.UndoPlan:
@@ -220,6 +226,7 @@ def test_only_an_import_of_the_last_14_days_can_be_undone(world, days, allowed):
     ],
 )
 def test_who_may_undo(world, who, may):
+    allow_coordinators_to_delete(world.college)
     batch = import_rows(world.coordinator, NEW, group_id=world.own_group.pk)
     actor = getattr(world, who)
     if may:
@@ -237,6 +244,7 @@ def test_who_may_undo(world, who, may):
 
 
 def test_a_candidate_the_actor_no_longer_sees_is_left_alone_and_not_named(world):
+    allow_coordinators_to_delete(world.college)
     batch = import_rows(world.coordinator, NEW, group_id=world.own_group.pk)
     gijs = user_of("0000102", world.college)
     # Moved out of the coordinator's sight without a trace in the audit log.
@@ -341,3 +349,148 @@ def test_database_trouble_is_retried_then_the_claim_is_given_back(world, monkeyp
         "De database was niet bereikbaar. Er is niets gewijzigd; probeer het later opnieuw."
     )
     assert Candidate.objects.filter(candidate_number="0000101").exists()
+
+
+# --- the college's delete right (review of issue 12 §5) -------------------------------------------
+
+
+def test_a_coordinator_without_the_delete_right_deactivates_instead_of_deleting(world):
+    """Review: the undo deleted the import's accounts although the college does not let
+    coordinators delete (coordinators_may_delete=False, may_delete_candidates)."""
+    world.college.coordinators_may_delete = False
+    world.college.save(update_fields=["coordinators_may_delete"])
+    batch = import_rows(
+        world.coordinator, [row("0000101", "Fenna", "Nieuw")], group_id=world.own_group.pk
+    )
+    pk = user_of("0000101", world.college).pk
+
+    plan = undone(batch, world.coordinator)
+
+    assert User.objects.filter(pk=pk).exists(), "coordinator without delete right deleted it"
+    fenna = User.objects.get(pk=pk)
+    assert fenna.is_active is False
+    assert not Candidate.groups.through.objects.filter(candidate_id=pk).exists()
+    assert (plan.no_delete_right, plan.delete, plan.deactivate) == (True, [], [pk])
+    assert (plan.counts["deleted"], plan.counts["deactivated"]) == (0, 1)
+    assert batch.undo_counts["no_delete_right"] is True
+    subject = AuditLogSubject.objects.get(audit__action=AuditLog.Action.IMPORT_UNDONE)
+    assert (subject.user_id, subject.after) == (pk, {"is_active": False})
+
+
+def test_the_beheerder_deletes_whatever_the_coordinators_may(world):
+    batch = import_rows(
+        world.coordinator, [row("0000101", "Fenna", "Nieuw")], group_id=world.own_group.pk
+    )
+    pk = user_of("0000101", world.college).pk
+
+    plan = undone(batch, world.beheerder)
+
+    assert not User.objects.filter(pk=pk).exists()
+    assert (plan.no_delete_right, plan.counts["deleted"]) == (False, 1)
+
+
+# --- deleted or changed between the plan and the writes (PostgreSQL's read committed) ----------
+
+
+def plan_then(monkeypatch, meanwhile) -> None:
+    """Run `meanwhile` right after the undo's plan is read, as a deletion or an edit committing
+    in another transaction at that moment would (they do not take the college lock)."""
+    real = undo.undo_plan
+
+    def plan_and_interleave(batch, actor):
+        plan = real(batch, actor)
+        meanwhile()
+        return plan
+
+    monkeypatch.setattr(undo, "undo_plan", plan_and_interleave)
+
+
+def test_a_candidate_deleted_after_the_plan_is_a_conflict_not_an_error(world, monkeypatch):
+    batch = import_rows(
+        world.beheerder,
+        [row("0000001", "Annie", "Eigen"), *NEW],
+        new_group_name="Nieuw 2027",
+    )
+    anna, gijs = world.in_own_group.user, user_of("0000102", world.college)
+    fenna = user_of("0000101", world.college)
+    plan_then(monkeypatch, lambda: User.objects.filter(pk__in=[anna.pk, gijs.pk]).delete())
+
+    plan = undone(batch, world.beheerder)
+
+    assert [c.to_json() for c in plan.conflicts] == [
+        {"username": "", "name": "—", "reason": "verwijderd sinds de import"}
+    ] * 2
+    assert {c.user_id for c in plan.conflicts} == {anna.pk, gijs.pk}
+    assert (plan.delete, plan.restore, plan.counts["links_removed"]) == (
+        [fenna.pk],
+        {},
+        0,  # Anna's link went with her; Fenna's with Fenna
+    )
+    assert not Candidate.objects.filter(candidate_number__in=["0000101", "0000102"]).exists()
+    assert not CandidateGroup.objects.filter(name="Nieuw 2027").exists()
+    assert batch.undone_at is not None and batch.undo_counts["conflicts"] == 2
+
+
+def test_a_candidate_changed_after_the_plan_keeps_the_change(world, monkeypatch):
+    batch = import_rows(
+        world.beheerder,
+        [row("0000001", "Annie", "Eigen"), *NEW],
+        new_group_name="Nieuw 2027",
+    )
+    anna, fenna = world.in_own_group.user, user_of("0000101", world.college)
+    plan_then(
+        monkeypatch,
+        lambda: (
+            changed_later(anna, world.beheerder, last_name="Eigenaar"),
+            changed_later(fenna, world.beheerder, last_name="Later"),
+        ),
+    )
+
+    plan = undone(batch, world.beheerder)
+
+    anna.refresh_from_db()
+    assert (anna.first_name, anna.last_name) == ("Annie", "Eigenaar")  # not overwritten
+    assert User.objects.filter(pk=fenna.pk).exists()  # not deleted
+    assert [(c.user_id, c.name, c.reason) for c in plan.conflicts] == [
+        (anna.pk, "Annie Eigenaar", "na de import opnieuw gewijzigd"),
+        (fenna.pk, "Fenna Later", "na de import opnieuw gewijzigd"),
+    ]
+    assert (plan.restore, plan.counts["deleted"], plan.counts["groups_removed"]) == ({}, 1, 0)
+    group = CandidateGroup.objects.get(name="Nieuw 2027")  # Anna and Fenna are still in it
+    assert set(group.members.values_list("pk", flat=True)) == {anna.pk, fenna.pk}
+    assert not AuditLogSubject.objects.filter(audit__action=AuditLog.Action.IMPORT_UNDONE).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_deletion_and_an_edit_committed_meanwhile_are_conflicts(world, monkeypatch):
+    """The same as above with real transactions: another connection deletes one candidate and
+    edits another, and commits, after the undo's plan and before its locks."""
+    if connection.vendor != "postgresql":
+        pytest.skip("read committed between two connections: PostgreSQL only")
+    batch = import_rows(world.beheerder, [row("0000001", "Annie", "Eigen"), *NEW])
+    anna, gijs = world.in_own_group.user, user_of("0000102", world.college)
+
+    def elsewhere():
+        try:
+            with transaction.atomic():
+                User.objects.filter(pk=gijs.pk).delete()
+                changed_later(anna, world.beheerder, last_name="Eigenaar")
+        finally:
+            connection.close()
+
+    def meanwhile():
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join(timeout=60)
+        assert not other.is_alive()
+
+    plan_then(monkeypatch, meanwhile)
+
+    plan = undone(batch, world.beheerder)
+
+    anna.refresh_from_db()
+    assert (anna.first_name, anna.last_name) == ("Annie", "Eigenaar")
+    assert sorted((c.user_id, c.reason) for c in plan.conflicts) == sorted(
+        [(anna.pk, "na de import opnieuw gewijzigd"), (gijs.pk, "verwijderd sinds de import")]
+    )
+    assert plan.counts["deleted"] == 1 and batch.undone_at is not None

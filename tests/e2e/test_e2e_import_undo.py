@@ -17,6 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_undo_an_import_from_the_history(e2e, people):
     college = people.college
+    # The guide shows the usual case: this college lets its coordinators delete candidates.
+    college.coordinators_may_delete = True
+    college.save(update_fields=["coordinators_may_delete"])
     import_rows(
         people.coordinator,
         [

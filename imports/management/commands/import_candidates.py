@@ -187,6 +187,8 @@ class Command(BaseCommand):
             "batch": str(batch.pk),
             "dry_run": opts["dry_run"],
             **{k: counts[k] for k in UNDO_COUNTS},
+            # The created accounts are deactivated, not deleted: `actor` may not delete.
+            "no_delete_right": plan.no_delete_right,
             "conflicts": [c.to_json() for c in plan.conflicts],
         }
         if opts["json"]:
@@ -199,6 +201,11 @@ class Command(BaseCommand):
             f"{result['groups_removed']} kandidaatgroepen verwijderd, "
             f"{len(result['conflicts'])} conflicten."
         )
+        if plan.no_delete_right:
+            self.stdout.write(
+                "Je mag in deze school geen kandidaten verwijderen: de accounts die de import "
+                "aanmaakte worden gedeactiveerd in plaats van verwijderd."
+            )
         for c in result["conflicts"][:50]:
             self.stdout.write(f"  Conflict: {c['name']} ({c['username']}): {c['reason']}")
         return 0
