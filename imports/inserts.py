@@ -66,7 +66,12 @@ def _write(model: type[models.Model], fields: list, rows: list[list]) -> None:
     columns = ", ".join(quote(f.column or f.attname) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # COPY goes to psycopg's own cursor, past Django's error translation: wrapped here,
+            # a refused row is an IntegrityError and a deadlock an OperationalError, as from
+            # any other query, so the task's retry and failure handling sees what it knows.
+            with connection.wrap_database_errors, cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN"
+            ) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
