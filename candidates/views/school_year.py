@@ -113,12 +113,12 @@ def move_selection(
 def group_move(request, pk: int):
     """'Verplaats naar groep' for every member of a group the user may see."""
     source = _group_or_404(request, pk)
-    members = list(group_members_visible_to(request.user, source).values_list("pk", flat=True))
+    visible = group_members_visible_to(request.user, source)
+    members = list(visible.values_list("pk", flat=True))
     form = GroupMoveForm(request.POST or None, user=request.user, source=source, ids=members)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["group"]
-        moving = list(Candidate.objects.filter(pk__in=members))
-        move_selection(request, moving, source, target)
+        move_selection(request, list(visible.filter(pk__in=members)), source, target)
         return redirect("candidates:group_detail", pk=target.pk)
     ctx = {"group": source, "form": form, "members": len(members)}
     return render(request, "candidates/group_move.html", ctx)
