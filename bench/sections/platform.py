@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -151,9 +152,11 @@ def _backend_pid() -> int:
 
 def _cpu(backend: int) -> float:
     """CPU seconds so far of this process, its finished children and the database backend
-    (PostgreSQL on this machine: its /proc/<pid>/schedstat, in nanoseconds)."""
-    t = os.times()
-    own = t.user + t.system + t.children_user + t.children_system
+    (PostgreSQL on this machine: its /proc/<pid>/schedstat, in nanoseconds). Not os.times():
+    it counts in clock ticks of 10 ms, coarser than a list request, and made the list's CPU
+    medians jump by whole ticks (a 1.30× 'ratio' where the wall times differed by 8 %)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = time.process_time() + children.ru_utime + children.ru_stime
     try:
         server = int(Path(f"/proc/{backend}/schedstat").read_text().split()[0]) / 1e9
     except (OSError, ValueError, IndexError):
