@@ -14,6 +14,10 @@ belongs to the new program alone. So this probe reports
   wrapped here to watch the child's /proc/<pid>/status every millisecond until it exits;
 - the largest sum of both at one moment (sampled while the child runs), or its own peak
   when that is larger: what the machine really had to hold;
+- a bound on that which no sampling can miss: its own VmHWM read when the child has exited
+  (so it covers the child's whole life) plus the child's VmHWM, or its own final VmHWM when
+  that is larger. Tighter than the sum of the two final peaks, which adds this process's peak
+  while building rows to the reader's, though the reader has exited by then;
 - ru_maxrss of itself and of its children (RUSAGE_CHILDREN) as well, for comparison.
 """
 
@@ -52,6 +56,7 @@ class ChildWatch:
 
     def __init__(self) -> None:
         self.peaks: list[int] = []
+        self.own_peak_at_exit: list[int] = []  # this process's VmHWM when each child exited
         self.together = 0  # largest sampled RSS of this process + the child at one moment
 
     def run(self, command, *, input=None, capture_output=False, timeout=None, check=False, **kw):
@@ -76,6 +81,7 @@ class ChildWatch:
             raise
         watcher.join()
         self.peaks.append(peak[0])
+        self.own_peak_at_exit.append(vm_hwm())
         result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         if check:
             result.check_returncode()
@@ -112,6 +118,14 @@ def main() -> int:
                 "reader_children": len(watch.peaks),
                 # Both processes at the same moment (sampled), or this one alone later.
                 "hwm_together_bytes": max(vm_hwm(), watch.together),
+                # Never below the real peak of both (see the docstring).
+                "hwm_bound_bytes": max(
+                    [vm_hwm()]
+                    + [
+                        own + child
+                        for own, child in zip(watch.own_peak_at_exit, watch.peaks, strict=True)
+                    ]
+                ),
                 # For comparison only (see the docstring): inflated by the parent's peak.
                 "ru_maxrss_self_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                 "ru_maxrss_children_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -64,16 +64,24 @@ def run(ctx) -> None:
     )
     limit = size == 50_000
     total = [(r["hwm_self_bytes"] + r["hwm_reader_child_bytes"]) / MB for r in results]
-    figure = ctx.add(
+    ctx.add(
         section,
         f"memory.{size}.total",
-        "peak RSS, dry run + reader child (sum of both peaks)",
+        "peak RSS, dry run + reader child (sum of both final peaks, for comparison)",
         "MB",
         samples=total,
+        note="Overstates: it adds the dry run's peak while it builds the rows to the "
+        "reader's, but the reader has exited by then. The bound below is judged instead. "
+        "Peaks are VmHWM, not ru_maxrss: see bench/memory_probe.py.",
+    )
+    figure = ctx.add(
+        section,
+        f"memory.{size}.bound",
+        "peak RSS of both processes, bound (dry run's peak until the reader exited + the "
+        "reader's, or the dry run's own)",
+        "MB",
+        samples=values("hwm_bound_bytes"),
         target=f"< {LIMIT_MB} MB" if limit else "",
-        note="An upper bound: the two peaks do not coincide (the reader has exited before "
-        "its rows become Python objects). Peaks are VmHWM, not ru_maxrss: see "
-        "bench/memory_probe.py.",
     )
     together = ctx.add(
         section,
