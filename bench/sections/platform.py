@@ -12,12 +12,19 @@ taken while the database held only the first of those colleges:
   one alone, and an import that runs while another college's import lock is held (it must not
   wait for it).
 
+The one-college figures are measured on a copy of the database taken before the other
+colleges are added (CREATE DATABASE … TEMPLATE), alternately with the full-size database,
+run by run: measured one phase after the other, minutes apart, a slowdown of the machine
+that lasted minutes moved the ratios by 30-50 % in either direction (docs/performance.md).
+
 PostgreSQL only (COPY, and the platform is a PostgreSQL installation); on SQLite it says so
 and adds nothing. `--quick` uses 4 colleges of 2,000 candidates.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -32,7 +39,7 @@ from .. import seed
 from ..datafiles import GROUP_NAMES, input_file, people
 from ..env import ROOT
 from ..importing import check_done, clear_outbox, new_batch, queued_batch
-from ..measure import check, repeat
+from ..measure import check, count_queries
 from .listpage import _cases
 
 SECTION = "9. platform scale (60 colleges, PostgreSQL)"
@@ -58,8 +65,17 @@ def run(ctx) -> None:
     seed.candidates_copy(big, per, rows=people(per, seed=11))
     seed.analyze()
     importer = seed.college()
-    one = _phase(ctx, big, importer, file, size)
+    one_college = _DatabaseCopy()  # the database as it is now, beside the one that grows
+    try:
+        _grow_and_compare(ctx, colleges, per, big, importer, file, size, one_college)
+    finally:
+        one_college.drop()
+    _concurrent(ctx, file, size)
+    _nightly(ctx)
 
+
+def _grow_and_compare(ctx, colleges, per, big, importer, file, size, one_college) -> None:
+    half = len(GROUP_NAMES) // 2
     started = time.perf_counter()
     today = date.today()
     for index in range(colleges - 1):
@@ -85,61 +101,203 @@ def run(ctx) -> None:
         candidates_in_database=total,
     )
     print(f"  (database now holds {total:,} candidates)")
-    many = _phase(ctx, big, importer, file, size)
+    one, many = _interleaved(ctx, big, importer, file, size, one_college)
     _compare(ctx, colleges, one, many)
-    _concurrent(ctx, file, size)
-    _nightly(ctx)
 
 
-def _phase(ctx, big, importer, file, size) -> dict:
-    """The list of `big`, a dry run and a real import into `importer`: {key: (label, unit,
-    wall samples, queries, CPU samples)}. CPU is this process's, its file-reader child's and
-    its database backend's: unlike wall time it hardly changes when other work shares the
-    machine, so the comparison is judged on it."""
+class _DatabaseCopy:
+    """A copy of the bench database as it is at construction (CREATE DATABASE … TEMPLATE),
+    and `active()`: this process's default connection pointed at the copy for a while. Every
+    query, transaction and on-commit task of Django goes through that connection, so a list
+    request, a dry run or an import runs against the copy unchanged."""
+
+    def __init__(self) -> None:
+        from django.db import connections
+        from django.db.utils import load_backend
+
+        main = connections["default"].settings_dict
+        self.name = f"{main['NAME']}_one"
+        connections.close_all()  # the template may have no other sessions
+        with self._admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{main["NAME"]}"')
+        backend = load_backend(main["ENGINE"])
+        self.copy = backend.DatabaseWrapper({**main, "NAME": self.name}, "default")
+
+    @staticmethod
+    def _admin():
+        import psycopg
+        from django.db import connections
+
+        main = connections["default"].settings_dict
+        params = {"dbname": "postgres", "user": main.get("USER"), "host": main.get("HOST"),
+                  "port": main.get("PORT"), "password": main.get("PASSWORD")}  # fmt: skip
+        return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+
+    @contextlib.contextmanager
+    def active(self):
+        from django.db import connections
+
+        original = self.original = connections["default"]
+        connections._connections.default = self.copy
+        try:
+            yield
+        finally:
+            connections._connections.default = original
+
+    def drop(self) -> None:
+        from django.db import connections
+
+        if connections["default"] is self.copy:  # a measurement failed inside active()
+            connections._connections.default = self.original
+        self.copy.close()
+        with self._admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class _Alternating:
+    """Each run of a measurement on the one-college copy and on the full database in turn
+    (which one goes first alternates too), collected as {database: {key: (label, unit, wall
+    samples, queries, CPU samples)}}."""
+
+    def __init__(self, one_college: _DatabaseCopy) -> None:
+        self.databases = {"one": one_college.active, "many": contextlib.nullcontext}
+        self.figures: dict = {name: {} for name in self.databases}
+
+    def each(self):
+        """Untimed work (set-up, warm-up, counting) in each database."""
+        for name, active in self.databases.items():
+            with active():
+                yield name
+
+    def rounds(self, n: int):
+        from django.db import connection
+
+        for index in range(n):
+            order = ("one", "many") if index % 2 == 0 else ("many", "one")
+            for name in order:
+                with self.databases[name]():
+                    # The backend's CPU is read by its pid around each run: keep that backend
+                    # (CONN_MAX_AGE would replace it at a request's start once a minute).
+                    connection.ensure_connection()
+                    connection.close_at = None
+                    gc.collect()
+                    yield name
+
+    def measure(self, key: str, label: str, unit: str, runs: int, timed, queries: dict) -> None:
+        """`timed(database)` returns (wall, CPU) of one run."""
+        samples: dict = {name: ([], []) for name in self.databases}
+        for name in self.rounds(runs):
+            wall, cpu = timed(name)
+            samples[name][0].append(wall)
+            samples[name][1].append(cpu)
+        for name, (walls, cpus) in samples.items():
+            self.figures[name][key] = (label, unit, walls, queries[name], cpus)
+
+
+def _interleaved(ctx, big, importer, file, size, one_college) -> tuple[dict, dict]:
+    """The list of `big`, a dry run and a real import into `importer`, on both databases.
+    CPU is this process's, its file-reader child's and its database backend's; the
+    comparison is judged on it."""
+    alternating = _Alternating(one_college)
+    _list_figures(alternating, big, max(ctx.runs, 10))
+    _dry_run_figures(alternating, importer, file, size, ctx.runs)
+    _import_figures(alternating, importer, file, size, min(ctx.runs, IMPORT_RUNS))
+    return alternating.figures["one"], alternating.figures["many"]
+
+
+def _list_figures(alternating: _Alternating, big, runs: int) -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from imports.services import import_dry_run, import_execute
-
-    figures: dict = {}
     url = reverse("candidates:list")
     cases, group_name, _word = _cases(big)
     group = next(g for g in big.groups if g.name == group_name)
     for role in ("beheerder", "coordinator"):
-        client = Client()
-        client.force_login(getattr(big, role))
+        clients = {}
+        for name in alternating.each():
+            clients[name] = Client()
+            clients[name].force_login(getattr(big, role))
         for label, query in cases:
             full = url + query.replace("{group}", str(group.pk))
-            timings, cpu, queries = _measure_cpu(client, full, max(ctx.runs, 10))
-            key = f"list.{role}.{label.split()[0]}"
-            figures[key] = (f"list of one college, {role}, {label}", "ms", timings, queries, cpu)
+            queries = {name: _warm_and_count(clients[name], full) for name in alternating.each()}
+            alternating.measure(
+                f"list.{role}.{label.split()[0]}",
+                f"list of one college, {role}, {label}",
+                "ms",
+                runs,
+                lambda name, full=full, clients=clients: _request(clients[name], full),
+                queries,
+            )
 
-    batch = new_batch(importer.beheerder, file)
-    cpu: list[float] = []
-    dry = repeat(lambda: _cpu_timed(cpu, import_dry_run, batch), ctx.runs, count=True)
-    figures["dry_run"] = (f"dry run {size:,} rows", "s", dry.samples, dry.queries, cpu[-ctx.runs :])
 
-    def teardown(queued, _result):
+def _dry_run_figures(alternating: _Alternating, importer, file, size: int, runs: int) -> None:
+    from imports.services import import_dry_run
+
+    batches, queries = {}, {}
+    for name in alternating.each():
+        batches[name] = new_batch(importer.beheerder, file)
+        with count_queries() as counter:  # untimed warm-up
+            import_dry_run(batches[name])
+        queries[name] = counter.count
+
+    def timed(name):
+        wall, cpu, _ = _timed(import_dry_run, batches[name])
+        return wall, cpu
+
+    alternating.measure("dry_run", f"dry run {size:,} rows", "s", runs, timed, queries)
+
+
+def _import_figures(alternating: _Alternating, importer, file, size: int, runs: int) -> None:
+    from imports.services import import_execute
+
+    def imported(count: bool = False):
+        queued = queued_batch(importer.beheerder, file)
+        if count:
+            with count_queries() as counter:
+                import_execute(queued.pk)
+            result = counter.count
+        else:
+            wall, cpu, _ = _timed(import_execute, queued.pk)
+            result = (wall, cpu)
         check_done(queued, new=size)
         clear_outbox()
         seed.purge_candidates(importer.organisation)
+        return result
 
-    cpu = []
-    real = repeat(
-        lambda queued: _cpu_timed(cpu, import_execute, queued.pk),
-        min(ctx.runs, IMPORT_RUNS),
-        setup=lambda: queued_batch(importer.beheerder, file),
-        teardown=teardown,
-        count=True,
-    )
-    figures["execute"] = (
-        f"real import {size:,} rows (import_execute, slips included)",
-        "s",
-        real.samples,
-        real.queries,
-        cpu[-len(real.samples) :],
-    )
-    return figures
+    queries = {name: imported(count=True) for name in alternating.each()}  # untimed warm-up
+    label = f"real import {size:,} rows (import_execute, slips included)"
+    alternating.measure("execute", label, "s", runs, lambda _name: imported(), queries)
+
+
+def _warm_and_count(client, url: str) -> int:
+    for _ in range(2):  # warm-up: template cache, session, the backend's catalog cache
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    with count_queries() as counter:
+        client.get(url)
+    return counter.count
+
+
+def _request(client, url: str) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one request (CONN_MAX_AGE keeps the backend)."""
+    backend = _backend_pid()
+    start, cpu_start = time.perf_counter(), _cpu(backend)
+    response = client.get(url)
+    wall = (time.perf_counter() - start) * 1000
+    cpu = (_cpu(backend) - cpu_start) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return wall, cpu
+
+
+def _timed(function, *args) -> tuple[float, float, object]:
+    """Wall and CPU seconds of one call, and what it returned."""
+    backend = _backend_pid()
+    start, cpu_start = time.perf_counter(), _cpu(backend)
+    result = function(*args)
+    return time.perf_counter() - start, _cpu(backend) - cpu_start, result
 
 
 def _backend_pid() -> int:
@@ -162,35 +320,6 @@ def _cpu(backend: int) -> float:
     except (OSError, ValueError, IndexError):
         server = 0.0  # a database on another machine: this process's CPU only
     return own + server
-
-
-def _cpu_timed(samples: list[float], function, *args):
-    backend = _backend_pid()
-    start = _cpu(backend)
-    result = function(*args)
-    samples.append(_cpu(backend) - start)
-    return result
-
-
-def _measure_cpu(client, url: str, runs: int) -> tuple[list[float], list[float], int]:
-    """Like the list section's measurement, with the CPU of each request (ms) beside it."""
-    from ..measure import count_queries
-
-    response = client.get(url)  # warm-up: template cache, session
-    if response.status_code != 200:
-        raise RuntimeError(f"{url}: HTTP {response.status_code}")
-    backend = _backend_pid()  # CONN_MAX_AGE keeps the connection across requests
-    timings, cpu = [], []
-    for _ in range(runs):
-        start, cpu_start = time.perf_counter(), _cpu(backend)
-        response = client.get(url)
-        timings.append((time.perf_counter() - start) * 1000)
-        cpu.append((_cpu(backend) - cpu_start) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url}: HTTP {response.status_code}")
-    with count_queries() as counter:
-        client.get(url)
-    return timings, cpu, counter.count
 
 
 def _compare(ctx, colleges: int, one: dict, many: dict) -> None:
