@@ -346,6 +346,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # and crash tests lower it to see a surviving worker take over within seconds.
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_SECONDS", default=60),
     "unacked_restore_throttle": 1,
+    # A sweep holds a lock in Redis; a worker killed during one leaves the lock behind until
+    # it expires (Kombu's default: 300 s), and meanwhile no worker restores anything. Crash
+    # tests, which sweep every second, shorten it so a kill mid-sweep cannot stall them.
+    "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_SECONDS", default=300),
     # Without socket time-outs a broker that stops answering (failover, a dropped connection
     # behind a firewall) makes `.delay()` wait forever: 'Importeer' would hang until the web
     # worker is killed, and the batch would stay queued without a message. With them the

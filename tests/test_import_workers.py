@@ -34,7 +34,12 @@ from .helpers.workers import (
     wait_until_settled,
 )
 
-CRASH_ENV = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_SECONDS": "1"}
+CRASH_ENV = {
+    "CELERY_VISIBILITY_TIMEOUT": "2",
+    "CELERY_UNACKED_RESTORE_SECONDS": "1",
+    # A kill during a restore sweep must not leave its Redis lock for Kombu's 300 s.
+    "CELERY_UNACKED_MUTEX_SECONDS": "3",
+}
 ROWS = 10_000
 FIRST = 100_000  # candidate numbers 0100000 … 0109999; the world holds 0000001 … 0000003
 
