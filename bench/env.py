@@ -63,20 +63,31 @@ def _recreate_postgres(url: str) -> None:
             f"DATABASE_URL names the database {name!r}; the benchmark drops and recreates its "
             "database, so the name must contain 'bench' (e.g. kandidaatbeheer_bench)."
         )
-    params = {
-        "dbname": "postgres",
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-    }
     try:
-        with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-            quoted = '"' + name.replace('"', '""') + '"'
-            conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {quoted}")
+        with admin_connection(db) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {quoted(name)}")
     except psycopg.Error as exc:
         raise BenchError(f"Cannot recreate PostgreSQL database {name!r}: {exc}") from exc
+
+
+def admin_connection(db: dict):
+    """An autocommit connection to the server's `postgres` database, for CREATE and DROP
+    DATABASE; `db` is a Django DATABASES entry (USER, PASSWORD, HOST, PORT)."""
+    import psycopg
+
+    params = {
+        "dbname": "postgres",
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+    }
+    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def configure_environment() -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .. import seed
 from ..datafiles import GROUP_NAMES, input_file, people
-from ..env import ROOT
+from ..env import ROOT, admin_connection, quoted
 from ..importing import check_done, clear_outbox, new_batch, queued_batch
 from ..measure import check, count_queries
 from .listpage import _cases
@@ -118,21 +118,11 @@ class _DatabaseCopy:
         main = connections["default"].settings_dict
         self.name = f"{main['NAME']}_one"
         connections.close_all()  # the template may have no other sessions
-        with self._admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{main["NAME"]}"')
+        with admin_connection(main) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {quoted(self.name)} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {quoted(self.name)} TEMPLATE {quoted(main['NAME'])}")
         backend = load_backend(main["ENGINE"])
         self.copy = backend.DatabaseWrapper({**main, "NAME": self.name}, "default")
-
-    @staticmethod
-    def _admin():
-        import psycopg
-        from django.db import connections
-
-        main = connections["default"].settings_dict
-        params = {"dbname": "postgres", "user": main.get("USER"), "host": main.get("HOST"),
-                  "port": main.get("PORT"), "password": main.get("PASSWORD")}  # fmt: skip
-        return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
 
     @contextlib.contextmanager
     def active(self):
@@ -151,8 +141,8 @@ class _DatabaseCopy:
         if connections["default"] is self.copy:  # a measurement failed inside active()
             connections._connections.default = self.original
         self.copy.close()
-        with self._admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        with admin_connection(self.copy.settings_dict) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {quoted(self.name)} WITH (FORCE)")
 
 
 class _Alternating:
@@ -376,15 +366,13 @@ def _result(process: subprocess.Popen) -> dict:
     return result
 
 
+LEAD_S = 8.0  # seconds for a child process to start Django before the common start
+
+
 def _concurrent(ctx, file, size) -> None:
     """Each import in a process of its own (as on two worker processes), both started at the
     same moment; Django's start-up is outside the figure."""
-    from django.db import transaction
-
-    from accounts.models import Organisation
-
     first, second = seed.college(), seed.college()
-    lead = 8.0  # seconds for a child to start Django before the common start
 
     def both_purged():
         clear_outbox()
@@ -393,28 +381,39 @@ def _concurrent(ctx, file, size) -> None:
 
     alone = []
     for _ in range(2):  # the first warms the file cache and the database
-        batch = queued_batch(first.beheerder, file)
-        result = _result(_child(batch.pk, time.time() + lead))
+        result = _result(_child(queued_batch(first.beheerder, file).pk, time.time() + LEAD_S))
         alone.append(result["finished"] - result["started"])
         both_purged()
     alone_s = alone[-1]
-
-    a, b = queued_batch(first.beheerder, file), queued_batch(second.beheerder, file)
-    start_at = time.time() + lead
-    children = [_child(a.pk, start_at), _child(b.pk, start_at)]
-    results = [_result(c) for c in children]
-    both_purged()
-    wall = max(r["finished"] for r in results) - start_at
-    each = [r["finished"] - r["started"] for r in results]
     ctx.add(SECTION, "platform.concurrent.alone", f"one college importing {size:,} rows, alone",
             "s", value=alone_s)  # fmt: skip
+    _both_at_once(ctx, first, second, file, size, alone_s)
+    both_purged()
+    seconds = _while_lock_held(first, second, file)
+    both_purged()
+    ctx.add(
+        SECTION,
+        "platform.concurrent.other_lock_held",
+        "import while another college's import lock is held",
+        "s",
+        value=seconds,
+        target=f"done, ≤ 1.5 × alone ({1.5 * alone_s:.1f} s)",
+        status="FAIL" if seconds is None else check(seconds, at_most=1.5 * alone_s),
+    )
+
+
+def _both_at_once(ctx, first, second, file, size, alone_s: float) -> None:
+    a, b = queued_batch(first.beheerder, file), queued_batch(second.beheerder, file)
+    start_at = time.time() + LEAD_S
+    results = [_result(c) for c in (_child(a.pk, start_at), _child(b.pk, start_at))]
+    wall = max(r["finished"] for r in results) - start_at
     ctx.add(
         SECTION,
         "platform.concurrent.both",
         f"two colleges importing {size:,} rows each at once: until both are done",
         "s",
         value=wall,
-        each_s=[round(s, 3) for s in each],
+        each_s=[round(r["finished"] - r["started"], 3) for r in results],
         cpu_s=[round(r["cpu_s"], 3) for r in results],
         cores=os.cpu_count(),
     )
@@ -429,28 +428,25 @@ def _concurrent(ctx, file, size) -> None:
         status=check(ratio, below=2),
     )
 
-    # The decisive check: another college's import lock held in this process for the whole
-    # time, an import of a second college must run to its end all the same.
+
+def _while_lock_held(first, second, file) -> float | None:
+    """The decisive check: the first college's import lock held in this process the whole
+    time, an import of the second college must run to its end all the same. Its seconds, or
+    None when it did not finish."""
+    from django.db import transaction
+
+    from accounts.models import Organisation
+
     batch = queued_batch(second.beheerder, file)
     with transaction.atomic():
         Organisation.objects.select_for_update(no_key=True).filter(pk=first.organisation.pk).first()
-        process = _child(batch.pk, time.time() + lead)
+        process = _child(batch.pk, time.time() + LEAD_S)
         try:
             held = _result(process)
         except subprocess.TimeoutExpired:
             process.kill()
-            held = None
-    both_purged()
-    seconds = None if held is None else held["finished"] - held["started"]
-    ctx.add(
-        SECTION,
-        "platform.concurrent.other_lock_held",
-        "import while another college's import lock is held",
-        "s",
-        value=seconds,
-        target=f"done, ≤ 1.5 × alone ({1.5 * alone_s:.1f} s)",
-        status="FAIL" if seconds is None else check(seconds, at_most=1.5 * alone_s),
-    )
+            return None
+    return held["finished"] - held["started"]
 
 
 # --- nightly tasks ----------------------------------------------------------------------------
