@@ -18,9 +18,20 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from django.db.models import BooleanField, Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    Exists,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -63,12 +74,19 @@ class _KeptAsFilter(Func):
         return compiler.compile(self.source_expressions[0])
 
 
+def _college_id(organisation_id: int) -> Cast:
+    """The college's id typed bigint, like the column. Django passes an int as an integer, and
+    on PostgreSQL 15 the search index (organisation, search text; candidates migration 0006)
+    serves only bigint = bigint: with an integer the index matched the trigrams alone."""
+    return Cast(Value(organisation_id), BigIntegerField())
+
+
 def candidates_visible_to(user: User, *, walks_college: bool = False) -> QuerySet[Candidate]:
     """`walks_college`: the caller reads the college in an order without narrowing it first
     (the list page without a search or group filter); the same rows, planned for that."""
     if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
         return Candidate.objects.none()
-    own = Candidate.objects.filter(organisation_id=user.organisation_id)
+    own = Candidate.objects.filter(organisation_id=_college_id(user.organisation_id))
     if user.role == Role.BEHEERDER:
         return own
     if user.role == Role.TOETSCOORDINATOR:

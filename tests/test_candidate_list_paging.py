@@ -186,10 +186,22 @@ def test_search_index_exists_on_postgresql_only(db):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'candidate_search_trgm'"
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'candidates_candidate' AND indexdef LIKE '%%gin_trgm_ops%%'"
             )
-            (definition,) = cursor.fetchone()
-            assert "gin" in definition and "gin_trgm_ops" in definition
+            # One trigram index, per college (migration 0006 replaced 0003's global one).
+            assert cursor.fetchall() == [
+                (
+                    "candidate_college_search",
+                    "CREATE INDEX candidate_college_search ON public.candidates_candidate "
+                    "USING gin (organisation_id, search_text gin_trgm_ops)",
+                )
+            ]
+            cursor.execute(
+                "SELECT attstattarget FROM pg_attribute WHERE attname = 'search_text' "
+                "AND attrelid = 'candidates_candidate'::regclass"
+            )
+            assert cursor.fetchone() == (1000,)
         else:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = "
@@ -197,7 +209,7 @@ def test_search_index_exists_on_postgresql_only(db):
             )
             names = {name for (name,) in cursor.fetchall()}
             assert "candidate_name_order" in names
-            assert "candidate_search_trgm" not in names
+            assert not names & {"candidate_search_trgm", "candidate_college_search"}
 
 
 # --- the fast form rendering --------------------------------------------------------------------

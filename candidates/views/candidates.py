@@ -76,6 +76,7 @@ def candidate_list(request):
         candidates_filtered(user, **filters),
         per_page,
         rows=lambda candidates: list_rows(candidates, user),
+        counted_with_page=bool(filters["query"].strip()),
     )
     page = paginator.get_page(request.GET.get("page"))
     selected = {int(v) for v in request.POST.getlist("ids") if v.isdigit()}
