@@ -16,6 +16,8 @@ from django.db.models import Count, QuerySet, Window
 
 from .models import Candidate
 
+_NO_LIST_IS_THIS_LONG = 2**31
+
 
 class CandidatePaginator(Paginator):  # Paginator is not subscriptable at run time
     def __init__(
@@ -70,6 +72,8 @@ class CandidatePaginator(Paginator):  # Paginator is not subscriptable at run ti
         if not self.counted_with_page or "count" in self.__dict__ or not wanted or wanted < 1:
             return
         bottom = (wanted - 1) * self.per_page
+        if bottom >= _NO_LIST_IS_THIS_LONG:
+            return  # an OFFSET the databases refuse (SQLite: 'datatype mismatch'); counted below
         top = bottom + self.per_page
         # Up to `orphans` more rows: a last page keeps them instead of leaving them alone.
         found = list(

@@ -81,19 +81,38 @@ def _college_id(organisation_id: int) -> Cast:
     return Cast(Value(organisation_id), BigIntegerField())
 
 
-def candidates_visible_to(user: User, *, walks_college: bool = False) -> QuerySet[Candidate]:
-    """`walks_college`: the caller reads the college in an order without narrowing it first
-    (the list page without a search or group filter); the same rows, planned for that."""
+def candidates_visible_to(
+    user: User, *, walks_college: bool = False, in_group: int | None = None
+) -> QuerySet[Candidate]:
+    """The candidates `user` may see; with `in_group`, only those among that group's members.
+
+    `walks_college` changes how PostgreSQL plans the rule, never which rows it gives: the
+    caller reads the college in an order without narrowing it first (the list page without
+    a search or group filter).
+
+    `in_group` starts from the group's few hundred members and checks the college on them
+    rather than using it to find them. As a condition to search by, PostgreSQL estimated a
+    group's members in the college from whole-table statistics (7 of 400 at 60 colleges) and
+    read all 20,000 of the college to join them (2.9 ms) instead of looking up the 400
+    (0.9 ms). A coordinator or supervisor of the group sees all its members, so the link is
+    checked once instead of for each member (the per-member check was planned from the same
+    estimates: a hash of the coordinator's 10,000 memberships, 4.7 ms)."""
     if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
         return Candidate.objects.none()
-    own = Candidate.objects.filter(organisation_id=_college_id(user.organisation_id))
+    college = Q(organisation_id=_college_id(user.organisation_id))
+    if in_group is None:
+        own = Candidate.objects.filter(college)
+    else:
+        own = Candidate.objects.filter(_KeptAsFilter(college), groups__id=in_group)
     if user.role == Role.BEHEERDER:
         return own
     if user.role == Role.TOETSCOORDINATOR:
+        coordinated = CandidateGroup.coordinators.through.objects.filter(user=user)
+        if in_group is not None:
+            return own.filter(Exists(coordinated.filter(candidategroup_id=in_group)))
         # A subquery instead of a join: no duplicates, so no DISTINCT over 50,000 rows. The
         # links are read by group id alone (no join through the group table), which the
         # index candidate_groups_by_group answers without touching the table.
-        coordinated = CandidateGroup.coordinators.through.objects.filter(user=user)
         in_my_groups = _membership.objects.filter(
             candidategroup_id__in=coordinated.values("candidategroup_id")
         )
@@ -101,14 +120,15 @@ def candidates_visible_to(user: User, *, walks_college: bool = False) -> QuerySe
         return own.filter(_KeptAsFilter(visible) if walks_college else visible)
     if user.role == Role.BEGELEIDER:
         supervised = CandidateGroup.supervisors.through.objects.filter(user=user)
+        directly = Q(
+            pk__in=Candidate.supervisors.through.objects.filter(user=user).values("candidate_id")
+        )
+        if in_group is not None:
+            return own.filter(Exists(supervised.filter(candidategroup_id=in_group)) | directly)
         in_my_groups = _membership.objects.filter(
             candidategroup_id__in=supervised.values("candidategroup_id")
         )
-        directly = Candidate.supervisors.through.objects.filter(user=user)
-        return own.filter(
-            Q(pk__in=in_my_groups.values("candidate_id"))
-            | Q(pk__in=directly.values("candidate_id"))
-        )
+        return own.filter(Q(pk__in=in_my_groups.values("candidate_id")) | directly)
     if user.role == Role.KANDIDAAT:
         return own.filter(pk=user.pk)
     return Candidate.objects.none()
@@ -292,12 +312,13 @@ def candidates_filtered(
     `group` is a group id (already checked against groups_visible_to) or "none".
     """
     today = today or timezone.localdate()
-    walks_college = not query.strip() and not group
-    candidates = candidate_search(candidates_visible_to(user, walks_college=walks_college), query)
+    in_group = int(group) if group and group != "none" else None
+    visible = candidates_visible_to(
+        user, walks_college=not query.strip() and not group, in_group=in_group
+    )
+    candidates = candidate_search(visible, query)
     if group == "none":
         candidates = candidates.filter(groups=None)
-    elif group:
-        candidates = candidates.filter(groups__id=int(group))
     if status == "active":
         candidates = candidates.filter(user__is_active=True)
     elif status == "inactive":

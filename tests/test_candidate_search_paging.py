@@ -37,7 +37,7 @@ def test_counted_pages_equal_djangos_pages(college_list, role, query, per_page, 
     user = beheerder if role == "beheerder" else coordinator
     matches = list(candidates_filtered(user, query=query).values_list("pk", flat=True))
     expected = Paginator(matches, per_page, orphans=orphans)
-    for number in [*expected.page_range, expected.num_pages + 1, 99, "x", None, 0, -1]:
+    for number in [*expected.page_range, expected.num_pages + 1, 99, 10**23, "x", None, 0, -1]:
         paginator = _paginator(user, query, per_page, orphans=orphans)  # count not cached
         page = paginator.get_page(number)
         wanted = expected.get_page(number)
@@ -142,7 +142,7 @@ def test_a_search_reads_the_college_and_the_word_from_one_index(college_list):  
         cursor.execute("ALTER TABLE candidates_candidate DROP CONSTRAINT unique_candidate_number")
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'candidates_candidate' "
-            "AND indexdef LIKE '%%btree (organisation_id%%'"
+            "AND indexdef LIKE '%%btree (%%organisation_id%%'"
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP INDEX "{name}"')

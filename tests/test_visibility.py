@@ -39,6 +39,32 @@ def test_visible_set_is_exact(world, role, walks_college):
     assert set(visible.values_list("pk", flat=True)) == expected
 
 
+MEMBERS = {
+    "own_group": {"in_own_group"},
+    "other_group": {"in_other_group", "directly_linked"},
+    "foreign_group": {"of_other_college"},
+}
+
+
+@pytest.mark.parametrize("group", sorted(MEMBERS))
+@pytest.mark.parametrize("role", sorted(MATRIX))
+def test_visible_in_group_is_the_visible_members(world, role, group):
+    """`in_group` (the list's group filter) checks a coordinator's or supervisor's link to the
+    group once instead of per member, and the college on the members: the same rows as the
+    rule itself, narrowed to the group. A group of another college gives nothing."""
+    from candidates.models import CandidateGroup
+
+    user = getattr(world, role)
+    groups = {
+        "own_group": world.own_group,
+        "other_group": world.other_group,
+        "foreign_group": CandidateGroup.objects.get(organisation=world.other_college),
+    }
+    expected = {getattr(world, kind).pk for kind in MATRIX[role] & MEMBERS[group]}
+    visible = candidates_visible_to(user, in_group=groups[group].pk)
+    assert set(visible.values_list("pk", flat=True)) == expected
+
+
 def test_coordinator_rule_kept_as_filter_only_when_walking_the_college(world):
     from django.db import connection
 
