@@ -61,8 +61,10 @@ class _KeptAsFilter(Func):
     candidates of their own college. With 60 colleges of 20,000 it believed 1 % of the college
     visible to a coordinator who saw half, and for every list page joined and sorted the whole
     college (8 ms) instead of walking the name index (0.5 ms; docs/performance.md, platform
-    scale). Where a search or a group filter narrows the rows first the semi join is the
-    better plan, so the list asks for this only when it walks the whole college.
+    scale). Where a search narrows the rows first the semi join is the better plan, so the
+    list asks for this only when it walks the whole college. The group filter keeps the
+    college condition itself as a filter the same way (`in_group`), so that PostgreSQL
+    cannot use it to find rows.
 
     SQLite gets the bare condition: its planner has no such estimate and walks the name index
     either way (the wrapper made its coordinator page 25 % slower)."""
