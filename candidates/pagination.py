@@ -42,7 +42,7 @@ class CandidatePaginator(Paginator):  # Paginator is not subscriptable at run ti
         self.counted_with_page = counted_with_page
         self._counted_ids: dict[int, list[int]] = {}  # page number → its ids, from the count
 
-    def get_page(self, number: int | str | None) -> Page[Candidate]:
+    def get_page(self, number: int | float | str | None) -> Page[Candidate]:
         # Before the base class validates the number, which counts. A missing or bad number
         # is page 1 there too.
         self._count_with_page(_as_int(number) or 1)
@@ -89,7 +89,10 @@ class CandidatePaginator(Paginator):  # Paginator is not subscriptable at run ti
         self._counted_ids[wanted] = [pk for pk, _total in found[: top - bottom]]
 
 
-def _as_int(number: int | str | None) -> int | None:
+def _as_int(number: int | float | str | None) -> int | None:
+    """The page number as Paginator.validate_number reads it; None where it would refuse it."""
+    if isinstance(number, float) and not number.is_integer():
+        return None
     try:
         return int(number)  # type: ignore[arg-type]
     except (TypeError, ValueError):
