@@ -159,9 +159,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _random
     # rather than read the 371 matches from the college's search index (0.5 ms). Set per
     # connection so the app plans the same on any server; empty leaves the server's value
     # (e.g. behind a pooler that refuses startup options; then set it in postgresql.conf).
+    try:
+        _random_page_cost = str(float(_random_page_cost))  # nothing else reaches the option
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DATABASE_RANDOM_PAGE_COST must be a number (e.g. 1.1), not {_random_page_cost!r}."
+        ) from None
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = (
-        f"{_options.get('options', '')} -c random_page_cost={float(_random_page_cost)}".strip()
+        f"{_options.get('options', '')} -c random_page_cost={_random_page_cost}".strip()
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

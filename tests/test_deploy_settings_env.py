@@ -252,3 +252,51 @@ def test_x_forwarded_proto_is_believed_behind_a_configured_proxy():
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
         "AXES_IPWARE_PROXY_COUNT": 1,
     }
+
+
+POSTGRES = "postgres://kb@db.example.nl/kandidaatbeheer"
+
+
+@pytest.mark.parametrize(
+    ("url", "cost", "expected"),
+    [
+        (POSTGRES, None, "-c random_page_cost=1.1"),  # the default: SSD storage
+        (POSTGRES, "2", "-c random_page_cost=2.0"),
+        (POSTGRES, "", None),  # the server's own value (a pooler that refuses the option)
+        (
+            POSTGRES + "?options=-c%20statement_timeout%3D5000",
+            None,
+            "-c statement_timeout=5000 -c random_page_cost=1.1",
+        ),
+        ("sqlite:////tmp/kb.sqlite3", None, None),  # SQLite has no planner costs to set
+    ],
+)
+def test_random_page_cost_on_postgresql_connections(url, cost, expected):
+    environ = {"DJANGO_DEBUG": "1", "DATABASE_URL": url}
+    if cost is not None:
+        environ["DATABASE_RANDOM_PAGE_COST"] = cost
+    options = load("DATABASES", **environ)["DATABASES"]["default"].get("OPTIONS", {})
+    assert options.get("options") == expected
+
+
+def test_a_random_page_cost_that_is_no_number_stops_the_start_with_a_clear_message():
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT, "DATABASES"],
+        cwd=BASE_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": POSTGRES,
+            "DATABASE_RANDOM_PAGE_COST": "1,1; SET x",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: DATABASE_RANDOM_PAGE_COST must be a "
+        "number (e.g. 1.1), not '1,1; SET x'."
+    )
