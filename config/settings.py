@@ -4,6 +4,7 @@ Development defaults (SQLite, no broker, console mail) make `make run` work on a
 production is switched on by DJANGO_DEBUG=0 and then refuses to start without a secret key.
 """
 
+import math
 import os
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
@@ -160,11 +161,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _random
     # connection so the app plans the same on any server; empty leaves the server's value
     # (e.g. behind a pooler that refuses startup options; then set it in postgresql.conf).
     try:
-        _random_page_cost = str(float(_random_page_cost))  # nothing else reaches the option
+        _cost = float(_random_page_cost)
     except ValueError:
+        _cost = math.nan
+    if not 0 < _cost < math.inf:  # PostgreSQL would refuse every connection
         raise ImproperlyConfigured(
-            f"DATABASE_RANDOM_PAGE_COST must be a number (e.g. 1.1), not {_random_page_cost!r}."
-        ) from None
+            "DATABASE_RANDOM_PAGE_COST must be a positive number (e.g. 1.1), "
+            f"not {_random_page_cost!r}."
+        )
+    _random_page_cost = str(_cost)  # nothing else reaches the option
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = (
         f"{_options.get('options', '')} -c random_page_cost={_random_page_cost}".strip()

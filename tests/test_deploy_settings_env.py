@@ -279,7 +279,8 @@ def test_random_page_cost_on_postgresql_connections(url, cost, expected):
     assert options.get("options") == expected
 
 
-def test_a_random_page_cost_that_is_no_number_stops_the_start_with_a_clear_message():
+@pytest.mark.parametrize("cost", ["1,1; SET x", "nan", "inf", "0", "-1"])
+def test_a_random_page_cost_that_is_no_positive_number_stops_the_start_clearly(cost):
     result = subprocess.run(
         [sys.executable, "-c", PRINT, "DATABASES"],
         cwd=BASE_DIR,
@@ -288,7 +289,7 @@ def test_a_random_page_cost_that_is_no_number_stops_the_start_with_a_clear_messa
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_DEBUG": "1",
             "DATABASE_URL": POSTGRES,
-            "DATABASE_RANDOM_PAGE_COST": "1,1; SET x",
+            "DATABASE_RANDOM_PAGE_COST": cost,
         },
         capture_output=True,
         text=True,
@@ -298,5 +299,5 @@ def test_a_random_page_cost_that_is_no_number_stops_the_start_with_a_clear_messa
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "django.core.exceptions.ImproperlyConfigured: DATABASE_RANDOM_PAGE_COST must be a "
-        "number (e.g. 1.1), not '1,1; SET x'."
+        f"positive number (e.g. 1.1), not {cost!r}."
     )
